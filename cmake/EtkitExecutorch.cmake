@@ -1,0 +1,23 @@
+# Finds the ExecuTorch C++ SDK that the executorch wheel ships (headers,
+# shared libraries and a CMake package under site-packages/executorch).
+# A cross build points ETKIT_EXECUTORCH_ROOT at the wheel for its target.
+if(NOT ETKIT_EXECUTORCH_ROOT)
+  find_package(Python COMPONENTS Interpreter REQUIRED)
+  execute_process(
+    COMMAND "${Python_EXECUTABLE}" -c "import executorch; print(list(executorch.__path__)[0])"
+    OUTPUT_VARIABLE _etkit_et_root OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE _etkit_et_rc ERROR_QUIET)
+  if(NOT _etkit_et_rc EQUAL 0)
+    message(FATAL_ERROR "etkit: ${Python_EXECUTABLE} cannot import executorch. "
+                        "Run scripts/setup.sh, or set ETKIT_EXECUTORCH_ROOT to an ExecuTorch SDK.")
+  endif()
+  set(ETKIT_EXECUTORCH_ROOT "${_etkit_et_root}" CACHE PATH "Root of the ExecuTorch C++ SDK" FORCE)
+endif()
+
+# The package's find root rules must not reroot this path into a sysroot.
+set(executorch_DIR "${ETKIT_EXECUTORCH_ROOT}/lib/cmake/executorch")
+find_package(executorch REQUIRED CONFIG
+  COMPONENTS kernels_optimized kernels_quantized backend_xnnpack threadpool etdump
+  NO_CMAKE_FIND_ROOT_PATH)
+message(STATUS "etkit: ExecuTorch SDK ${EXECUTORCH_BUILD_VERSION} at ${ETKIT_EXECUTORCH_ROOT}")
+set(ETKIT_EXECUTORCH_LIBDIR "${ETKIT_EXECUTORCH_ROOT}/lib")

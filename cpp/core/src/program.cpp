@@ -1,0 +1,395 @@
+#include "etkit/program.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+
+#include <executorch/extension/data_loader/buffer_data_loader.h>
+#include <executorch/extension/memory_allocator/malloc_memory_allocator.h>
+#include <executorch/runtime/backend/interface.h>
+#include <executorch/runtime/executor/method.h>
+#include <executorch/runtime/executor/program.h>
+#include <executorch/runtime/platform/platform.h>
+#include <executorch/runtime/platform/runtime.h>
+
+namespace etkit {
+namespace rt = executorch::runtime;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// ---- Runtime log capture -------------------------------------------------
+// ExecuTorch reports the detail of a failure (which operator is missing, which
+// delegate refused) only through ET_LOG. Keep the recent lines of the calling
+// thread so that errors can quote them.
+
+std::atomic<bool> g_echo_runtime_log{false};
+thread_local std::vector<std::string> t_runtime_log;
+
+void capture_log(et_timestamp_t, et_pal_log_level_t level, const char*, const char*, size_t, const char* message,
+                 size_t length) {
+  std::string line(message, length);
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  if (g_echo_runtime_log) std::fprintf(stderr, "[executorch %c] %s\n", static_cast<char>(level), line.c_str());
+  if (level == kError || level == kFatal) {
+    if (t_runtime_log.size() >= 4) t_runtime_log.erase(t_runtime_log.begin());
+    t_runtime_log.push_back(std::move(line));
+  }
+}
+
+}  // namespace
+
+void init_runtime() {
+  static const bool done = [] {
+    rt::register_pal(rt::PalImpl::create(capture_log, __FILE__));
+    rt::runtime_init();
+    return true;
+  }();
+  (void)done;
+}
+
+namespace {
+
+// Builds an error from a runtime failure, quoting what the runtime logged.
+Error runtime_error(ErrorCode code, const std::string& what, rt::Error err) {
+  std::string msg = what + " (" + rt::to_string(err) + ")";
+  if (!t_runtime_log.empty()) {
+    msg += ": runtime says: ";
+    for (size_t i = 0; i < t_runtime_log.size(); ++i) msg += (i ? "; " : "") + t_runtime_log[i];
+  }
+  t_runtime_log.clear();
+  return make_error(code, msg);
+}
+
+Dynamism to_dynamism(executorch::aten::TensorShapeDynamism d) {
+  switch (d) {
+    case executorch::aten::TensorShapeDynamism::DYNAMIC_BOUND: return Dynamism::kBounded;
+    case executorch::aten::TensorShapeDynamism::DYNAMIC_UNBOUND: return Dynamism::kUnbounded;
+    default: return Dynamism::kStatic;
+  }
+}
+
+TensorSpec spec_of(const rt::TensorInfo& info) {
+  TensorSpec s;
+  s.dtype = info.scalar_type();
+  for (int32_t d : info.sizes()) s.shape.push_back(d);
+  s.memory_planned = info.is_memory_planned();
+  return s;
+}
+
+// Non-tensor values (ints, floats, bools) are presented as 0-d tensors.
+std::optional<TensorSpec> spec_of_tag(rt::Tag tag) {
+  TensorSpec s;
+  switch (tag) {
+    case rt::Tag::Int: s.dtype = ScalarType::Long; return s;
+    case rt::Tag::Double: s.dtype = ScalarType::Double; return s;
+    case rt::Tag::Bool: s.dtype = ScalarType::Bool; return s;
+    default: return std::nullopt;
+  }
+}
+
+Result<MethodInfo> describe(const rt::MethodMeta& meta) {
+  MethodInfo info;
+  info.name = meta.name();
+  auto collect = [](size_t n, auto tag_of, auto tensor_of, std::vector<TensorSpec>& out,
+                    const char* what) -> Status {
+    for (size_t i = 0; i < n; ++i) {
+      auto tag = tag_of(i);
+      if (!tag.ok()) return make_error(ErrorCode::kInvalidProgram, std::string("unreadable ") + what + " metadata");
+      if (*tag == rt::Tag::Tensor) {
+        auto t = tensor_of(i);
+        if (!t.ok()) return make_error(ErrorCode::kInvalidProgram, std::string("unreadable ") + what + " tensor metadata");
+        out.push_back(spec_of(*t));
+      } else if (auto s = spec_of_tag(*tag)) {
+        out.push_back(*s);
+      } else {
+        // None outputs and other values a caller can't pass or use: show as empty.
+        TensorSpec none;
+        none.shape = {0};
+        out.push_back(none);
+      }
+    }
+    return {};
+  };
+  ETKIT_TRY(collect(
+      meta.num_inputs(), [&](size_t i) { return meta.input_tag(i); },
+      [&](size_t i) { return meta.input_tensor_meta(i); }, info.inputs, "input"));
+  ETKIT_TRY(collect(
+      meta.num_outputs(), [&](size_t i) { return meta.output_tag(i); },
+      [&](size_t i) { return meta.output_tensor_meta(i); }, info.outputs, "output"));
+  for (size_t i = 0; i < meta.num_memory_planned_buffers(); ++i) {
+    auto size = meta.memory_planned_buffer_size(i);
+    if (size.ok() && *size > 0) info.planned_memory_bytes += static_cast<size_t>(*size);
+  }
+  for (size_t i = 0; i < meta.num_backends(); ++i) {
+    auto name = meta.get_backend_name(i);
+    if (name.ok()) info.backends.emplace_back(*name);
+  }
+  return info;
+}
+
+// A read-only mapping of the whole file: the program, its constants and its
+// delegate blobs are read in place, as on a device.
+class MappedFile {
+ public:
+  static Result<MappedFile> open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return make_error(ErrorCode::kIo, "cannot read " + path + ": not a regular file");
+    }
+    MappedFile f;
+    f.size_ = static_cast<size_t>(st.st_size);
+    if (f.size_ > 0) {
+      void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        ::close(fd);
+        return make_error(ErrorCode::kIo, "cannot map " + path + ": " + std::strerror(errno));
+      }
+      f.data_ = static_cast<const uint8_t*>(p);
+    }
+    ::close(fd);
+    return f;
+  }
+  MappedFile() = default;
+  MappedFile(MappedFile&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile() {
+    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  }
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace
+
+// ---- Program ------------------------------------------------------------------
+
+struct Program::Impl {
+  MappedFile file;
+  std::optional<executorch::extension::BufferDataLoader> loader;
+  std::optional<rt::Program> program;
+};
+
+Program::Program(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Program::~Program() = default;
+
+size_t Program::file_size() const { return impl_->file.size(); }
+
+Result<std::unique_ptr<Program>> Program::load(const std::string& path) {
+  init_runtime();
+  const auto start = Clock::now();
+  auto file = MappedFile::open(path);
+  if (!file.ok()) return file.error();
+  if (file->size() == 0) return make_error(ErrorCode::kInvalidProgram, path + " is empty, not an ExecuTorch program");
+
+  auto impl = std::make_shared<Impl>(Impl{std::move(file.value()), std::nullopt, std::nullopt});
+  impl->loader.emplace(impl->file.data(), impl->file.size());
+  t_runtime_log.clear();
+  auto program = rt::Program::load(&*impl->loader, rt::Program::Verification::Minimal);
+  if (!program.ok()) {
+    return runtime_error(ErrorCode::kInvalidProgram, path + " is not a valid ExecuTorch program", program.error());
+  }
+  impl->program.emplace(std::move(program.get()));
+
+  std::unique_ptr<Program> self(new Program(std::move(impl)));
+  self->path_ = path;
+  const rt::Program& p = *self->impl_->program;
+  for (size_t i = 0; i < p.num_methods(); ++i) {
+    auto name = p.get_method_name(i);
+    if (!name.ok()) return make_error(ErrorCode::kInvalidProgram, path + ": unreadable method table");
+    self->method_names_.emplace_back(*name);
+  }
+  self->load_ms_ = ms_since(start);
+  return self;
+}
+
+Result<MethodInfo> Program::method_info(const std::string& name) const {
+  bool known = false;
+  for (const auto& m : method_names_) known = known || m == name;
+  if (!known) {
+    std::string names;
+    for (const auto& m : method_names_) names += (names.empty() ? "" : ", ") + m;
+    return make_error(ErrorCode::kMethodNotFound,
+                      "program " + path_ + " has no method '" + name + "' (methods: " + names + ")");
+  }
+  auto meta = impl_->program->method_meta(name.c_str());
+  if (!meta.ok()) return runtime_error(ErrorCode::kInvalidProgram, "cannot read method '" + name + "'", meta.error());
+  return describe(*meta);
+}
+
+// ---- Method -------------------------------------------------------------------
+
+struct Method::Impl {
+  std::shared_ptr<const void> program;  // first member: released last
+  std::vector<std::vector<uint8_t>> planned;
+  std::vector<rt::Span<uint8_t>> planned_spans;
+  std::optional<rt::HierarchicalAllocator> planned_allocator;
+  executorch::extension::MallocMemoryAllocator method_allocator;
+  executorch::extension::MallocMemoryAllocator temp_allocator;
+  std::optional<rt::MemoryManager> memory;
+  std::optional<rt::Method> method;
+
+  // Storage behind the TensorImpls handed to set_input: a non-planned input
+  // keeps pointing at them until the next set_input.
+  struct InputSlot {
+    std::vector<executorch::aten::SizesType> sizes;
+    std::vector<executorch::aten::DimOrderType> dim_order;
+    std::optional<executorch::aten::TensorImpl> impl;
+  };
+  std::vector<InputSlot> slots;
+};
+
+Method::Method(std::unique_ptr<Impl> impl, MethodInfo info, double load_ms)
+    : impl_(std::move(impl)), info_(std::move(info)), load_ms_(load_ms) {}
+Method::~Method() = default;
+
+Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt::EventTracer* tracer) {
+  auto info = method_info(name);
+  if (!info.ok()) return info.error();
+  const auto start = Clock::now();
+  auto impl = std::make_unique<Method::Impl>();
+  impl->program = impl_;
+  auto meta = impl_->program->method_meta(name.c_str());
+  for (size_t i = 0; i < meta->num_memory_planned_buffers(); ++i) {
+    impl->planned.emplace_back(static_cast<size_t>(meta->memory_planned_buffer_size(i).get()));
+  }
+  for (auto& b : impl->planned) impl->planned_spans.emplace_back(b.data(), b.size());
+  impl->planned_allocator.emplace(rt::Span<rt::Span<uint8_t>>(impl->planned_spans.data(), impl->planned_spans.size()));
+  impl->memory.emplace(&impl->method_allocator, &*impl->planned_allocator, &impl->temp_allocator);
+
+  t_runtime_log.clear();
+  auto method = impl_->program->load_method(name.c_str(), &*impl->memory, tracer);
+  if (!method.ok()) {
+    return runtime_error(ErrorCode::kExecution, "cannot load method '" + name + "' of " + path_, method.error());
+  }
+  impl->method.emplace(std::move(method.get()));
+
+  // Dynamism is known only once the method's values exist.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  for (size_t i = 0; i < info->inputs.size(); ++i) {
+    const auto& value = impl->method->get_input(i);
+    if (value.isTensor()) info->inputs[i].dynamism = to_dynamism(value.toTensor().shape_dynamism());
+  }
+#pragma GCC diagnostic pop
+  for (size_t i = 0; i < info->outputs.size(); ++i) {
+    const auto& value = impl->method->get_output(i);
+    if (value.isTensor()) info->outputs[i].dynamism = to_dynamism(value.toTensor().shape_dynamism());
+  }
+  impl->slots.resize(info->inputs.size());
+  return std::unique_ptr<Method>(new Method(std::move(impl), std::move(info.value()), ms_since(start)));
+}
+
+Status Method::set_inputs(const std::vector<TensorView>& inputs) {
+  if (inputs.size() != info_.inputs.size()) {
+    return make_error(ErrorCode::kInvalidInput, "method '" + info_.name + "' takes " +
+                                                    std::to_string(info_.inputs.size()) + " input(s), got " +
+                                                    std::to_string(inputs.size()));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorView& in = inputs[i];
+    const std::string what = "input " + std::to_string(i) + " of '" + info_.name + "'";
+    ETKIT_TRY(check_fits(info_.inputs[i], in, what));
+    rt::EValue value;
+    auto tag = impl_->method->method_meta().input_tag(i);
+    if (tag.ok() && *tag != rt::Tag::Tensor) {
+      // Scalar inputs arrive as 0-d tensors.
+      switch (*tag) {
+        case rt::Tag::Int: value = rt::EValue(*static_cast<const int64_t*>(in.data)); break;
+        case rt::Tag::Double: value = rt::EValue(*static_cast<const double*>(in.data)); break;
+        case rt::Tag::Bool: value = rt::EValue(*static_cast<const bool*>(in.data)); break;
+        default: return make_error(ErrorCode::kInvalidInput, what + " is of a kind etkit cannot pass");
+      }
+    } else {
+      auto& slot = impl_->slots[i];
+      slot.sizes.assign(in.shape.begin(), in.shape.end());
+      slot.dim_order.resize(in.shape.size());
+      for (size_t d = 0; d < in.shape.size(); ++d) slot.dim_order[d] = static_cast<uint8_t>(d);
+      // The runtime reads but never writes an input it copies or points at.
+      slot.impl.emplace(in.dtype, static_cast<ssize_t>(in.shape.size()), slot.sizes.data(), const_cast<void*>(in.data),
+                        slot.dim_order.data(), nullptr, executorch::aten::TensorShapeDynamism::STATIC);
+      value = rt::EValue(executorch::aten::Tensor(&*slot.impl));
+    }
+    t_runtime_log.clear();
+    const rt::Error err = impl_->method->set_input(value, i);
+    if (err != rt::Error::Ok) return runtime_error(ErrorCode::kInvalidInput, what + " was rejected", err);
+  }
+  return {};
+}
+
+Status Method::execute() {
+  t_runtime_log.clear();
+  const auto start = Clock::now();
+  const rt::Error err = impl_->method->execute();
+  if (first_execute_ms_ == 0) first_execute_ms_ = ms_since(start);
+  if (err != rt::Error::Ok) {
+    return runtime_error(ErrorCode::kExecution, "executing method '" + info_.name + "' failed", err);
+  }
+  return {};
+}
+
+std::vector<TensorView> Method::outputs() const {
+  std::vector<TensorView> out;
+  out.reserve(impl_->method->outputs_size());
+  for (size_t i = 0; i < impl_->method->outputs_size(); ++i) {
+    const rt::EValue& v = impl_->method->get_output(i);
+    if (v.isTensor()) {
+      const auto& t = v.toTensor();
+      TensorView view{t.scalar_type(), {}, t.const_data_ptr()};
+      for (auto d : t.sizes()) view.shape.push_back(d);
+      out.push_back(std::move(view));
+    } else if (v.isInt()) {
+      out.push_back(TensorView{ScalarType::Long, {}, &v.payload.copyable_union.as_int});
+    } else if (v.isDouble()) {
+      out.push_back(TensorView{ScalarType::Double, {}, &v.payload.copyable_union.as_double});
+    } else if (v.isBool()) {
+      out.push_back(TensorView{ScalarType::Bool, {}, &v.payload.copyable_union.as_bool});
+    } else {
+      out.push_back(TensorView{ScalarType::Float, {0}, nullptr});
+    }
+  }
+  return out;
+}
+
+Status Method::run(const std::vector<TensorView>& inputs, const OutputSink& sink) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  ETKIT_TRY(set_inputs(inputs));
+  ETKIT_TRY(execute());
+  if (sink) sink(outputs());
+  return {};
+}
+
+// ---- Process-wide -------------------------------------------------------------
+
+std::vector<std::string> registered_backends() {
+  init_runtime();
+  std::vector<std::string> names;
+  for (size_t i = 0; i < rt::get_num_registered_backends(); ++i) {
+    auto name = rt::get_backend_name(i);
+    if (name.ok()) names.emplace_back(*name);
+  }
+  return names;
+}
+
+void set_runtime_log_echo(bool echo) { g_echo_runtime_log = echo; }
+
+}  // namespace etkit

@@ -1,0 +1,245 @@
+// et-run: runs and benchmarks an ExecuTorch program, with no Python.
+// Parses flags and prints; the work is done by etkit::core.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "etkit/benchmark.h"
+#include "etkit/inputs.h"
+#include "etkit/npy.h"
+#include "etkit/profiler.h"
+#include "etkit/program.h"
+#include "etkit/threads.h"
+
+namespace {
+
+constexpr int kExitRejected = 1;  // the program or its inputs were rejected
+constexpr int kExitUsage = 2;     // bad command line
+
+struct Options {
+  std::string program;
+  std::string method = "forward";
+  std::vector<std::string> inputs;
+  std::string output_dir;
+  uint64_t seed = 0;
+  int64_t threads = 0;  // 0: leave the pool as the runtime made it
+  bool bench = false;
+  etkit::BenchParams bench_params;
+  std::string json;
+  bool profile = false;
+  std::string etdump;
+  bool verbose = false;
+};
+
+int fail(const etkit::Error& e) {
+  std::fprintf(stderr, "et-run: error: %s\n", e.message.c_str());
+  return e.code == etkit::ErrorCode::kInvalidArgument ? kExitUsage : kExitRejected;
+}
+
+// A few values of a tensor, or its range when it is large.
+std::string preview(const etkit::TensorView& t) {
+  const int64_t n = etkit::element_count(t.shape);
+  if (t.data == nullptr || n == 0) return "(empty)";
+  auto at = [&](int64_t i) -> double {
+    switch (t.dtype) {
+      case etkit::ScalarType::Float: return static_cast<const float*>(t.data)[i];
+      case etkit::ScalarType::Double: return static_cast<const double*>(t.data)[i];
+      case etkit::ScalarType::Long: return static_cast<double>(static_cast<const int64_t*>(t.data)[i]);
+      case etkit::ScalarType::Int: return static_cast<const int32_t*>(t.data)[i];
+      case etkit::ScalarType::Short: return static_cast<const int16_t*>(t.data)[i];
+      case etkit::ScalarType::Char: return static_cast<const int8_t*>(t.data)[i];
+      case etkit::ScalarType::Byte: return static_cast<const uint8_t*>(t.data)[i];
+      case etkit::ScalarType::Bool: return static_cast<const bool*>(t.data)[i];
+      case etkit::ScalarType::Half: return static_cast<const executorch::aten::Half*>(t.data)[i];
+      case etkit::ScalarType::BFloat16: return static_cast<const executorch::aten::BFloat16*>(t.data)[i];
+      default: return NAN;
+    }
+  };
+  char buf[64];
+  std::string s;
+  if (n <= 8) {
+    s = "[";
+    for (int64_t i = 0; i < n; ++i) {
+      std::snprintf(buf, sizeof buf, "%s%.6g", i ? ", " : "", at(i));
+      s += buf;
+    }
+    return s + "]";
+  }
+  double lo = at(0), hi = at(0), sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = at(i);
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sum += v;
+  }
+  std::snprintf(buf, sizeof buf, "min %.6g  max %.6g  mean %.6g", lo, hi, sum / static_cast<double>(n));
+  return buf;
+}
+
+void print_tensors(const char* kind, const std::vector<etkit::TensorView>& tensors) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto& t = tensors[i];
+    std::printf("%-6s %zu  %-24s %s\n", kind, i, (etkit::dtype_name(t.dtype) + etkit::shape_string(t.shape)).c_str(),
+                preview(t).c_str());
+  }
+}
+
+void print_bench(const etkit::BenchReport& r) {
+  const auto& l = r.latency_ms;
+  std::printf("benchmark  %s  method %s  threads %u\n", r.model.c_str(), r.method.c_str(), r.threads);
+  std::printf("  program load       %10.3f ms\n", r.load_ms);
+  std::printf("  method load        %10.3f ms\n", r.method_load_ms);
+  std::printf("  first inference    %10.3f ms\n", r.first_inference_ms);
+  std::printf("  timed runs         %10lld  (after %lld warm-up, %.2f s)\n", static_cast<long long>(r.iterations),
+              static_cast<long long>(r.warmup), r.total_seconds);
+  std::printf("  latency ms         min %.4f  p50 %.4f  p90 %.4f  p99 %.4f  max %.4f\n", l.min, l.p50, l.p90, l.p99,
+              l.max);
+  std::printf("                     mean %.4f  std %.4f\n", l.mean, l.std);
+  std::printf("  peak RSS           %10.1f MiB\n", static_cast<double>(r.peak_rss_bytes) / (1 << 20));
+  std::printf("  planned memory     %10zu bytes\n", r.planned_memory_bytes);
+}
+
+void print_profile(const etkit::Profile& p) {
+  double sum = 0;
+  for (const auto& op : p.ops) sum += op.ms;
+  std::printf("profile  method %s  %lld run(s), %.4f ms per traced run\n", p.method.c_str(),
+              static_cast<long long>(p.runs), p.execute_ms);
+  std::printf("  %-44s %-9s %6s %12s %7s\n", "name", "kind", "calls", "ms/run", "share");
+  for (const auto& op : p.ops) {
+    std::printf("  %-44s %-9s %6lld %12.4f %6.1f%%\n", op.name.c_str(), op.kind.c_str(),
+                static_cast<long long>(op.calls), op.ms, p.execute_ms > 0 ? 100.0 * op.ms / p.execute_ms : 0.0);
+  }
+}
+
+etkit::Status write_text(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+    return {};
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << text << '\n';
+  if (!out.flush()) return etkit::make_error(etkit::ErrorCode::kIo, "cannot write " + path);
+  return {};
+}
+
+int run(const Options& o) {
+  etkit::set_runtime_log_echo(o.verbose);
+  if (o.threads > 0 && !etkit::set_thread_count(static_cast<uint32_t>(o.threads))) {
+    return fail(etkit::make_error(etkit::ErrorCode::kExecution, "could not set the thread pool to " +
+                                                                    std::to_string(o.threads) + " threads"));
+  }
+  auto program = etkit::Program::load(o.program);
+  if (!program.ok()) return fail(program.error());
+  auto info = (*program)->method_info(o.method);
+  if (!info.ok()) return fail(info.error());
+  auto inputs = etkit::load_inputs(*info, o.inputs, o.seed);
+  if (!inputs.ok()) return fail(inputs.error());
+  auto method = (*program)->load_method(o.method);
+  if (!method.ok()) return fail(method.error());
+  const auto views = etkit::views_of(*inputs);
+
+  const bool json_to_stdout = o.json == "-";
+  if (!json_to_stdout) {
+    std::printf("program %s (%zu bytes)  method %s  threads %u\n", o.program.c_str(), (*program)->file_size(),
+                o.method.c_str(), etkit::thread_count());
+  }
+
+  if (o.bench) {
+    auto report = etkit::run_benchmark(**program, **method, views, o.bench_params);
+    if (!report.ok()) return fail(report.error());
+    if (!json_to_stdout) print_bench(*report);
+    if (!o.json.empty()) {
+      if (auto s = write_text(o.json, etkit::to_json(*report)); !s.ok()) return fail(s.error());
+    }
+  } else {
+    std::vector<etkit::Status> write_errors;
+    auto status = (*method)->run(views, [&](const std::vector<etkit::TensorView>& outputs) {
+      print_tensors("input", views);
+      print_tensors("output", outputs);
+      for (size_t i = 0; i < outputs.size() && !o.output_dir.empty(); ++i) {
+        auto s = etkit::write_npy(o.output_dir + "/output_" + std::to_string(i) + ".npy", outputs[i]);
+        if (!s.ok()) write_errors.push_back(s);
+      }
+    });
+    if (!status.ok()) return fail(status.error());
+    if (!write_errors.empty()) return fail(write_errors.front().error());
+    if (!o.output_dir.empty()) std::printf("wrote %zu output(s) to %s\n", (*method)->info().outputs.size(), o.output_dir.c_str());
+  }
+
+  if (o.profile) {
+    const int64_t runs = o.bench ? std::min<int64_t>(o.bench_params.iterations, 1000) : 20;
+    auto profile = etkit::profile_method(**program, o.method, views, /*warmup=*/3, runs);
+    if (!profile.ok()) return fail(profile.error());
+    print_profile(*profile);
+  }
+  if (!o.etdump.empty()) {
+    if (auto s = etkit::write_etdump(**program, o.method, views, 1, o.etdump); !s.ok()) return fail(s.error());
+    std::printf("wrote ETDump to %s\n", o.etdump.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"et-run: run and benchmark an ExecuTorch program (.pte) natively."};
+  app.add_option("program", o.program, "the .pte file")->required();
+  app.add_option("--method", o.method, "method to run")->capture_default_str();
+  app.add_option("--input", o.inputs, "input .npy file, once per input, in order (default: seeded random inputs)");
+  app.add_option("--output-dir", o.output_dir, "write output_<i>.npy files here");
+  app.add_option("--seed", o.seed, "seed of the generated inputs")->capture_default_str();
+  app.add_option("--threads", o.threads, "threads in the pool XNNPACK uses (default: one per core)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--bench", o.bench, "benchmark: warm-up runs, then timed runs with statistics");
+  auto* warmup = app.add_option("--warmup", o.bench_params.warmup, "untimed runs before timing")->capture_default_str();
+  auto* iterations =
+      app.add_option("--iterations", o.bench_params.iterations, "at least this many timed runs")->capture_default_str();
+  auto* min_s = app.add_option("--min-seconds", o.bench_params.min_seconds, "at least this long in timed runs")
+                    ->capture_default_str();
+  auto* max_s = app.add_option("--max-seconds", o.bench_params.max_seconds, "at most this long in timed runs (0: no limit)")
+                    ->capture_default_str();
+  auto* json = app.add_option("--json", o.json, "write the benchmark as JSON to PATH ('-': stdout)");
+  app.add_flag("--profile", o.profile, "per-operator and per-delegate timings");
+  app.add_option("--etdump", o.etdump, "write a raw ETDump of one traced run to PATH");
+  app.add_flag("--verbose", o.verbose, "print the runtime's own log lines");
+
+  try {
+    app.parse(argc, argv);
+    for (auto* opt : {warmup, iterations, min_s, max_s, json}) {
+      if (opt->count() > 0 && !o.bench) throw CLI::ValidationError(opt->get_name(), "needs --bench");
+    }
+    if (auto problem = o.bench_params.validate(); !problem.empty()) throw CLI::ValidationError(problem);
+    if (!o.output_dir.empty()) {
+      struct stat st {};
+      if (::stat(o.output_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        throw CLI::ValidationError("--output-dir", o.output_dir + " is not a directory");
+      }
+    }
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "et-run: %s\nRun 'et-run --help' for the flags.\n", e.what());
+    return kExitUsage;
+  }
+
+  try {
+    return run(o);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "et-run: error: out of memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "et-run: error: %s\n", e.what());
+  }
+  return kExitRejected;
+}
