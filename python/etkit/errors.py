@@ -37,3 +37,7 @@ class ExportError(EtkitError, RuntimeError):
 
 class SpecError(EtkitError, ValueError):
     """A model SPEC (built-in name, file.py:Name or package.module:Name) does not resolve."""
+
+
+class ArgumentError(EtkitError, ValueError):
+    """An option makes no sense (negative counts, max below min, ...)."""

@@ -1,0 +1,142 @@
+// etkit._core.Runner: a Program and one loaded Method, bound to Python.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+
+#include "errors.h"
+#include "etkit/benchmark.h"
+#include "etkit/inputs.h"
+#include "etkit/profiler.h"
+#include "etkit/program.h"
+#include "etkit/threads.h"
+#include "numpy_convert.h"
+
+namespace py = pybind11;
+
+namespace etkit::python {
+namespace {
+
+class Runner {
+ public:
+  Runner(const std::string& path, const std::string& method, std::optional<int64_t> threads) {
+    if (threads) {
+      if (*threads < 1) raise(make_error(ErrorCode::kInvalidArgument, "threads must be 1 or more, got " + std::to_string(*threads)));
+      if (!set_thread_count(static_cast<uint32_t>(*threads))) {
+        raise(make_error(ErrorCode::kExecution, "could not set the thread pool to " + std::to_string(*threads) + " threads"));
+      }
+    }
+    {
+      py::gil_scoped_release no_gil;  // loading may take long; let other threads run
+      auto program = Program::load(path);
+      if (program.ok()) {
+        program_ = std::move(program).value();
+        auto loaded = program_->load_method(method);
+        if (loaded.ok()) method_ = std::move(loaded).value();
+        else error_ = loaded.error();
+      } else {
+        error_ = program.error();
+      }
+    }
+    if (error_) raise(*error_);
+  }
+
+  py::list run(const py::sequence& inputs) {
+    std::vector<py::array> keep;
+    const auto views = view_arrays(inputs, keep);
+    std::vector<HostTensor> outputs;
+    Status status;
+    {
+      py::gil_scoped_release no_gil;
+      status = method_->run(views, [&](const std::vector<TensorView>& out) {
+        outputs.reserve(out.size());
+        for (const auto& v : out) outputs.push_back(HostTensor::copy_of(v));
+      });
+    }
+    unwrap(status);
+    py::list result(outputs.size());
+    for (size_t i = 0; i < outputs.size(); ++i) result[i] = to_array(std::move(outputs[i]));
+    return result;
+  }
+
+  std::string benchmark_json(int64_t warmup, int64_t iterations, double min_seconds, double max_seconds,
+                             const std::optional<py::sequence>& inputs, uint64_t seed) {
+    BenchParams params{warmup, iterations, min_seconds, max_seconds};
+    std::vector<py::array> keep;
+    std::vector<HostTensor> generated;
+    const auto views = resolve_inputs(inputs, seed, keep, generated);
+    Result<BenchReport> report = make_error(ErrorCode::kExecution, "not run");
+    {
+      py::gil_scoped_release no_gil;
+      report = run_benchmark(*program_, *method_, views, params);
+    }
+    return to_json(unwrap(std::move(report)));
+  }
+
+  py::list profile(int64_t warmup, int64_t runs, const std::optional<py::sequence>& inputs, uint64_t seed) {
+    std::vector<py::array> keep;
+    std::vector<HostTensor> generated;
+    const auto views = resolve_inputs(inputs, seed, keep, generated);
+    Result<Profile> profile = make_error(ErrorCode::kExecution, "not run");
+    {
+      py::gil_scoped_release no_gil;
+      profile = profile_method(*program_, method_->info().name, views, warmup, runs);
+    }
+    const Profile p = unwrap(std::move(profile));
+    py::list rows;
+    for (const auto& op : p.ops) {
+      rows.append(py::dict(py::arg("name") = op.name, py::arg("kind") = op.kind, py::arg("calls") = op.calls,
+                           py::arg("ms") = op.ms, py::arg("share") = p.execute_ms > 0 ? op.ms / p.execute_ms : 0.0));
+    }
+    return rows;
+  }
+
+  static py::list specs(const std::vector<TensorSpec>& specs) {
+    py::list out;
+    for (const auto& s : specs) {
+      const char* dynamism = s.dynamism == Dynamism::kStatic ? "static" : s.dynamism == Dynamism::kBounded ? "bounded" : "unbounded";
+      out.append(py::make_tuple(dtype_name(s.dtype), py::tuple(py::cast(s.shape)), dynamism));
+    }
+    return out;
+  }
+
+  const Program& program() const { return *program_; }
+  const Method& method() const { return *method_; }
+
+ private:
+  std::vector<TensorView> resolve_inputs(const std::optional<py::sequence>& inputs, uint64_t seed,
+                                         std::vector<py::array>& keep, std::vector<HostTensor>& generated) {
+    if (inputs) return view_arrays(*inputs, keep);
+    generated = unwrap(load_inputs(method_->info(), {}, seed));
+    return views_of(generated);
+  }
+
+  std::unique_ptr<Program> program_;
+  std::unique_ptr<Method> method_;
+  std::optional<Error> error_;
+};
+
+}  // namespace
+
+void bind_runner(py::module_& m) {
+  py::class_<Runner>(m, "Runner", "A loaded ExecuTorch program and one of its methods (the C++ core).")
+      .def(py::init<const std::string&, const std::string&, std::optional<int64_t>>(), py::arg("path"),
+           py::arg("method") = "forward", py::arg("threads") = py::none())
+      .def("run", &Runner::run, py::arg("inputs"), "Runs the method; returns its outputs as numpy arrays.")
+      .def("_benchmark_json", &Runner::benchmark_json, py::arg("warmup"), py::arg("iterations"), py::arg("min_seconds"),
+           py::arg("max_seconds"), py::arg("inputs") = py::none(), py::arg("seed") = 0)
+      .def("_profile", &Runner::profile, py::arg("warmup"), py::arg("runs"), py::arg("inputs") = py::none(),
+           py::arg("seed") = 0)
+      .def_property_readonly("path", [](const Runner& r) { return r.program().path(); })
+      .def_property_readonly("method", [](const Runner& r) { return r.method().info().name; })
+      .def_property_readonly("method_names", [](const Runner& r) { return r.program().method_names(); })
+      .def_property_readonly("_input_specs", [](const Runner& r) { return Runner::specs(r.method().info().inputs); })
+      .def_property_readonly("_output_specs", [](const Runner& r) { return Runner::specs(r.method().info().outputs); })
+      .def_property_readonly("planned_memory_bytes", [](const Runner& r) { return r.method().info().planned_memory_bytes; })
+      .def_property_readonly("backends", [](const Runner& r) { return r.method().info().backends; })
+      .def_property_readonly("load_ms", [](const Runner& r) { return r.program().load_ms(); })
+      .def_property_readonly("method_load_ms", [](const Runner& r) { return r.method().load_ms(); });
+}
+
+}  // namespace etkit::python

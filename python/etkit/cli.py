@@ -1,0 +1,132 @@
+"""The ``etkit`` command: export, demo (and more as they land).
+
+Exit codes: 0 success, 1 the model, program or inputs were rejected, 2 bad
+command line. Errors print one line; --verbose adds the Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+import warnings
+from pathlib import Path
+
+from .errors import EtkitError
+
+
+def _quiet_export_libraries() -> None:
+    # torch, torchao and executorch warn at length on import and export; the
+    # user asked for a .pte, not for their deprecation notices.
+    warnings.filterwarnings("ignore")
+    for name in ("torch", "torchao", "executorch", "root"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+
+
+def _progress(stage: str) -> None:
+    print(f"  {stage}...", file=sys.stderr, flush=True)
+
+
+def cmd_export(args) -> int:
+    _quiet_export_libraries()
+    from . import spec as spec_mod
+    from .export import export
+
+    shapes = [spec_mod.parse_shape(s) for s in args.input_shape] if args.input_shape else None
+    model, example = spec_mod.resolve(args.spec, shapes)
+    print(f"exporting {args.spec} ({args.backend}{', ' + args.quantize if args.quantize else ''})", file=sys.stderr)
+    report = export(model, example, args.output, backend=args.backend, quantize=args.quantize, progress=_progress)
+    print(report.summary())
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Export the tutorial's model, run it with et-run, compare with eager PyTorch."""
+    _quiet_export_libraries()
+    import numpy as np
+    import torch
+
+    from . import zoo
+    from .export import export
+    from .tools import et_run_path
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="etkit-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    model, _ = zoo.build("tiny-classifier")
+    pte = workdir / "tiny_classifier.pte"
+    print(f"1. export tiny-classifier to {pte} ({args.backend})")
+    report = export(model, (torch.randn(1, 20),), pte, backend=args.backend)
+    print(f"   {report.summary()}")
+
+    x = np.random.default_rng(args.seed).standard_normal((1, 20), dtype=np.float32)
+    np.save(workdir / "x.npy", x)
+    out_dir = workdir / "out"
+    out_dir.mkdir(exist_ok=True)
+    cmd = [et_run_path(), str(pte), "--input", str(workdir / "x.npy"), "--output-dir", str(out_dir)]
+    print("2. run it natively: " + " ".join(cmd))
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    print("\n".join("   " + line for line in done.stdout.splitlines()))
+    if done.returncode != 0:
+        raise EtkitError(f"et-run failed (exit {done.returncode}): {done.stderr.strip()}")
+    native = np.load(out_dir / "output_0.npy")
+    with torch.no_grad():
+        eager = model(torch.from_numpy(x)).numpy()
+
+    print("3. compare with eager PyTorch on the same input")
+    print(f"   {'class':>5}  {'et-run':>12}  {'PyTorch':>12}  {'|diff|':>10}")
+    for i, (a, b) in enumerate(zip(native.ravel(), eager.ravel())):
+        print(f"   {i:>5}  {a:>12.6f}  {b:>12.6f}  {abs(a - b):>10.2e}")
+    diff = float(np.max(np.abs(native - eager)))
+    ok = diff <= args.tolerance
+    print(f"   largest difference {diff:.3e} ({'within' if ok else 'ABOVE'} {args.tolerance:g})")
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import export as export_mod
+    from . import zoo
+
+    parser = argparse.ArgumentParser(prog="etkit", description="Take PyTorch models to edge devices with ExecuTorch.")
+    parser.add_argument("--verbose", action="store_true", help="show Python tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("export", help="export a model to a .pte program")
+    p.add_argument("spec", help=f"built-in model ({', '.join(sorted(zoo.MODELS))}), path/to/file.py:Name or package.module:Name")
+    p.add_argument("-o", "--output", required=True, help="the .pte to write")
+    p.add_argument("--backend", choices=export_mod.BACKENDS, default="xnnpack")
+    p.add_argument("--quantize", choices=[q for q in export_mod.QUANTIZE_MODES if q])
+    p.add_argument("--input-shape", action="append", metavar="1x3x224x224",
+                   help="float32 example input shape, once per input (for models from a file or module)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="export the tutorial model, run it with et-run and compare with PyTorch")
+    p.add_argument("--workdir", help="where to write the .pte, input and outputs (default: a temp dir)")
+    p.add_argument("--backend", choices=export_mod.BACKENDS, default="xnnpack")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tolerance", type=float, default=1e-5)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except EtkitError as e:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"etkit: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("etkit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""etkit.Runner: run and benchmark a .pte through the C++ core (numpy only)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from . import _core
+
+
+class TensorInfo(NamedTuple):
+    """dtype and shape of one input or output. For a dynamic tensor, ``shape``
+    is its upper bound and ``dynamism`` is "bounded" or "unbounded"."""
+
+    dtype: np.dtype | str
+    shape: tuple[int, ...]
+    dynamism: str
+
+    @property
+    def dynamic(self) -> bool:
+        return self.dynamism != "static"
+
+
+def _info(spec: tuple) -> TensorInfo:
+    dtype, shape, dynamism = spec
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:  # bfloat16 has no numpy dtype
+        pass
+    return TensorInfo(dtype, tuple(shape), dynamism)
+
+
+class Runner(_core.Runner):
+    """A loaded program and one of its methods, run by etkit's C++ core: the
+    same code as ``et-run``.
+
+    ``threads`` sets ExecuTorch's shared thread pool, which is process-wide.
+    ``run`` may be called from several threads; runs of one Runner are
+    serialised.
+    """
+
+    def __init__(self, path: str | os.PathLike, method: str = "forward", threads: int | None = None) -> None:
+        super().__init__(os.fspath(path), method, threads)
+
+    def __repr__(self) -> str:
+        return f"Runner({self.path!r}, method={self.method!r})"
+
+    @property
+    def inputs(self) -> list[TensorInfo]:
+        return [_info(s) for s in self._input_specs]
+
+    @property
+    def outputs(self) -> list[TensorInfo]:
+        return [_info(s) for s in self._output_specs]
+
+    @property
+    def threads(self) -> int:
+        return _core.thread_count()
+
+    def benchmark(
+        self,
+        warmup: int | None = None,
+        iterations: int | None = None,
+        min_seconds: float | None = None,
+        max_seconds: float | None = None,
+        inputs: Sequence[np.ndarray] | None = None,
+        seed: int = 0,
+    ) -> dict:
+        """Warm-up runs, then timed runs, in the C++ loop et-run uses, with the
+        GIL released. Returns the same dict as ``et-run --bench --json``.
+        Unset parameters take et-run's defaults; inputs default to seeded
+        random ones."""
+        given = {"warmup": warmup, "iterations": iterations, "min_seconds": min_seconds, "max_seconds": max_seconds}
+        params = {k: (_core.BENCH_DEFAULTS[k] if v is None else v) for k, v in given.items()}
+        return json.loads(self._benchmark_json(**params, inputs=inputs, seed=seed))
+
+    def profile(self, runs: int = 20, warmup: int = 3, inputs: Sequence[np.ndarray] | None = None, seed: int = 0) -> list[dict]:
+        """Per-operator and per-delegate time per run, largest first: dicts
+        with name, kind, calls, ms and share (of the traced execute time)."""
+        return self._profile(warmup, runs, inputs=inputs, seed=seed)
