@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
   app.add_option("--method", o.method, "method to run")->capture_default_str();
   app.add_option("--input", o.inputs, "input .npy file, once per input, in order (default: seeded random inputs)");
   app.add_option("--output-dir", o.output_dir, "write output_<i>.npy files here");
-  app.add_option("--seed", o.seed, "seed of the generated inputs")->capture_default_str();
+  app.add_option("--seed", o.seed, "seed of the generated inputs")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--threads", o.threads, "threads in the pool XNNPACK uses (default: one per core)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--bench", o.bench, "benchmark: warm-up runs, then timed runs with statistics");

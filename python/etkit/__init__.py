@@ -14,7 +14,7 @@ from .errors import (
     ProgramError,
     SpecError,
 )
-from .export import ExportReport, export
+from .exporter import ExportReport, export
 from .runner import Runner, TensorInfo
 
 __version__ = "0.1.0"

@@ -35,7 +35,7 @@ def _progress(stage: str) -> None:
 def cmd_export(args) -> int:
     _quiet_export_libraries()
     from . import spec as spec_mod
-    from .export import export
+    from .exporter import export
 
     shapes = [spec_mod.parse_shape(s) for s in args.input_shape] if args.input_shape else None
     model, example = spec_mod.resolve(args.spec, shapes)
@@ -52,7 +52,7 @@ def cmd_demo(args) -> int:
     import torch
 
     from . import zoo
-    from .export import export
+    from .exporter import export
     from .tools import et_run_path
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="etkit-demo-"))
@@ -88,7 +88,7 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import export as export_mod
+    from . import exporter as export_mod
     from . import zoo
 
     parser = argparse.ArgumentParser(prog="etkit", description="Take PyTorch models to edge devices with ExecuTorch.")

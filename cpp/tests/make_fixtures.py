@@ -1,0 +1,20 @@
+"""Exports the programs the C++ tests load. Regenerate with:
+python cpp/tests/make_fixtures.py DIR"""
+
+import sys
+from pathlib import Path
+
+import torch
+
+import etkit
+from etkit import zoo
+
+out = Path(sys.argv[1])
+out.mkdir(parents=True, exist_ok=True)
+model, example = zoo.build("tiny-classifier")
+for backend in ("xnnpack", "portable"):
+    path = out / f"tiny_{backend}.pte"
+    if not path.exists():
+        etkit.export(model, example, path, backend=backend)
+        print(f"wrote {path}")
+torch.save  # torch is needed by export; imported above so a missing install fails loudly here

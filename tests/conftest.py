@@ -1,0 +1,88 @@
+"""Shared fixtures: programs exported once per session, and the installed tools."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from models import MODELS  # noqa: E402
+
+BACKENDS = ("xnnpack", "portable")
+
+
+@dataclass
+class Exported:
+    name: str
+    backend: str
+    path: Path
+    model: object
+    example: tuple
+
+    def eager(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        with torch.no_grad():
+            out = self.model(*[torch.from_numpy(x) for x in inputs])
+        out = out if isinstance(out, tuple) else (out,)
+        return [o.numpy() for o in out]
+
+    def random_inputs(self, seed: int = 0) -> list[np.ndarray]:
+        rng = np.random.default_rng(seed)
+        made = []
+        for x in self.example:
+            if x.dtype.is_floating_point:
+                made.append(rng.standard_normal(tuple(x.shape)).astype(np.float32))
+            else:
+                made.append(rng.integers(0, 10, tuple(x.shape)).astype(np.int64))
+        return made
+
+
+@pytest.fixture(scope="session")
+def program_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("programs")
+
+
+_cache: dict[tuple[str, str], Exported] = {}
+
+
+@pytest.fixture(scope="session")
+def exported(program_dir):
+    """exported(name, backend) -> Exported, each exported once per session."""
+    import etkit
+
+    def get(name: str, backend: str = "xnnpack") -> Exported:
+        key = (name, backend)
+        if key not in _cache:
+            model, example = MODELS[name]()
+            path = program_dir / f"{name}_{backend}.pte"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                etkit.export(model, example, path, backend=backend)
+            _cache[key] = Exported(name, backend, path, model, example)
+        return _cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def et_run() -> str:
+    from etkit.tools import et_run_path
+
+    return et_run_path()
+
+
+@pytest.fixture
+def run_et(et_run):
+    """run_et(*args) -> CompletedProcess of et-run, text mode, with a timeout."""
+
+    def run(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([et_run, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+    return run

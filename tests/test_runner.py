@@ -1,0 +1,148 @@
+"""etkit.Runner: the pybind11 binding of the C++ core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import etkit
+from conftest import BACKENDS
+
+MODEL_NAMES = ["mlp", "cnn", "two_io", "tokens"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_runner_matches_eager_pytorch(exported, name, backend):
+    e = exported(name, backend)
+    runner = etkit.Runner(e.path)
+    for seed in range(3):
+        inputs = e.random_inputs(seed)
+        got = runner.run(inputs)
+        want = e.eager(inputs)
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
+def test_describes_inputs_and_outputs(exported):
+    runner = etkit.Runner(exported("two_io").path)
+    assert runner.method_names == ["forward"]
+    assert [(i.dtype, i.shape) for i in runner.inputs] == [(np.dtype("float32"), (2, 6)), (np.dtype("float32"), (2, 4))]
+    assert [(o.dtype, o.shape) for o in runner.outputs] == [(np.dtype("float32"), (2, 3)), (np.dtype("float32"), (2, 1))]
+    assert not runner.inputs[0].dynamic
+    tokens = etkit.Runner(exported("tokens").path)
+    assert tokens.inputs[0].dtype == np.dtype("int64")
+    assert "XnnpackBackend" in runner.backends
+    assert etkit.Runner(exported("mlp", "portable").path).backends == []
+
+
+def test_outputs_are_owned_copies(exported):
+    """An output array must survive the next run (it is not a view of the method's memory)."""
+    e = exported("mlp")
+    runner = etkit.Runner(e.path)
+    a_in, b_in = e.random_inputs(1), e.random_inputs(2)
+    first = runner.run(a_in)[0]
+    kept = first.copy()
+    runner.run(b_in)
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_non_contiguous_inputs_are_accepted(exported):
+    e = exported("mlp")
+    runner = etkit.Runner(e.path)
+    wide = np.random.default_rng(0).standard_normal((1, 40)).astype(np.float32)
+    view = wide[:, ::2]
+    assert not view.flags.c_contiguous
+    np.testing.assert_allclose(runner.run([view])[0], e.eager([np.ascontiguousarray(view)])[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "inputs, message",
+    [
+        ([], "takes 1 input(s), got 0"),
+        ([np.zeros((1, 20), np.float32)] * 2, "takes 1 input(s), got 2"),
+        ([np.zeros((1, 20), np.float64)], "dtype float64, expected float32"),
+        ([np.zeros((2, 20), np.float32)], "shape [2, 20]"),
+        ([np.zeros((20,), np.float32)], "rank"),
+        (["not an array"], "expected a numpy array"),
+        ([np.zeros((1, 20), np.complex64)], "unsupported numpy dtype"),
+    ],
+)
+def test_bad_inputs_raise_input_error(exported, inputs, message):
+    runner = etkit.Runner(exported("mlp").path)
+    with pytest.raises(etkit.InputError, match=None) as info:
+        runner.run(inputs)
+    assert message in str(info.value)
+    assert isinstance(info.value, etkit.EtkitError) and isinstance(info.value, ValueError)
+
+
+def test_bad_programs_raise_program_error(tmp_path, exported):
+    empty = tmp_path / "empty.pte"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage.pte"
+    garbage.write_bytes(b"\x00garbage" * 512)
+    good = exported("mlp").path.read_bytes()
+    truncated = tmp_path / "truncated.pte"
+    truncated.write_bytes(good[: len(good) // 3])
+    for path in (tmp_path / "missing.pte", empty, garbage, truncated):
+        with pytest.raises(etkit.ProgramError) as info:
+            etkit.Runner(path)
+        assert path.name in str(info.value)
+    with pytest.raises(etkit.ProgramError):
+        etkit.Runner(tmp_path)  # a directory
+
+
+def test_unknown_method_raises(exported):
+    with pytest.raises(etkit.MethodNotFoundError, match="no method 'encode'.*methods: forward"):
+        etkit.Runner(exported("mlp").path, method="encode")
+
+
+def test_bad_thread_count_raises(exported):
+    with pytest.raises(etkit.ArgumentError, match="threads must be 1 or more"):
+        etkit.Runner(exported("mlp").path, threads=0)
+
+
+def test_threads_are_set(exported):
+    runner = etkit.Runner(exported("mlp").path, threads=1)
+    assert runner.threads == 1
+    assert runner.benchmark(iterations=3, min_seconds=0, warmup=0)["threads"] == 1
+
+
+def test_concurrent_runs_from_threads_are_serialised_and_correct(exported):
+    e = exported("cnn")
+    runner = etkit.Runner(e.path)
+    inputs = [e.random_inputs(s) for s in range(4)]
+    want = [e.eager(x)[0] for x in inputs]
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(30):
+                np.testing.assert_allclose(runner.run(inputs[i])[0], want[i], rtol=1e-5, atol=1e-5)
+        except Exception as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+def test_import_and_run_need_numpy_only(exported):
+    """Importing etkit and running a program must not load torch or executorch's Python package."""
+    code = (
+        "import sys, numpy as np, etkit\n"
+        f"r = etkit.Runner({str(exported('mlp').path)!r})\n"
+        "r.run([np.zeros((1, 20), np.float32)])\n"
+        "bad = [m for m in ('torch', 'executorch') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
