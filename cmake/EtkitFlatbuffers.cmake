@@ -1,0 +1,103 @@
+# C++ readers for FlatBuffers schemas, generated at build time by Debian's
+# flatc (package flatbuffers-compiler; headers from libflatbuffers-dev).
+#
+#   etkit_flatc_generate(TARGET name SCHEMAS a.fbs [b.fbs ...]
+#                        [RENAME_NAMESPACE from to])
+#
+# makes an INTERFACE target `name` whose include directory holds
+# <schema>_generated.h for each schema and the flatbuffers headers.
+#
+# RENAME_NAMESPACE rewrites the schemas' `namespace from;` before flatc sees
+# them. Use it for ExecuTorch's schemas: the runtime in the wheel compiles the
+# same schema (namespace executorch_flatbuffer) with a different flatbuffers
+# version and exports the weak inline symbols of its generated code, so code
+# generated here under the same names could interpose on the runtime's own.
+# The runtime also exports weak copies of flatbuffers' own inline functions
+# (flatbuffers::Verifier::VerifyString, ...) built from another flatbuffers
+# version: compile each source that includes generated headers with
+# -fvisibility=hidden (ETKIT_FLATBUFFERS_HIDDEN below) so that none of them
+# is exported from our binaries and the runtime keeps binding to its own.
+#
+# Cross builds: flatc runs on the build host; the headers are portable C++ and
+# are copied into the build tree, so the target's include path never points
+# at the host's /usr/include.
+#
+# This file is also its own helper script: run with -P it copies one schema
+# with its namespace renamed (ETKIT_FBS_IN, ETKIT_FBS_OUT, ETKIT_FBS_FROM,
+# ETKIT_FBS_TO).
+
+if(CMAKE_SCRIPT_MODE_FILE)
+  file(READ "${ETKIT_FBS_IN}" _text)
+  if(ETKIT_FBS_FROM)
+    string(REGEX REPLACE "namespace[ \t]+${ETKIT_FBS_FROM}[ \t]*;" "namespace ${ETKIT_FBS_TO};" _text "${_text}")
+  endif()
+  file(WRITE "${ETKIT_FBS_OUT}.tmp" "${_text}")
+  file(COPY_FILE "${ETKIT_FBS_OUT}.tmp" "${ETKIT_FBS_OUT}" ONLY_IF_DIFFERENT)
+  file(REMOVE "${ETKIT_FBS_OUT}.tmp")
+  return()
+endif()
+
+set(_ETKIT_FLATBUFFERS_SELF "${CMAKE_CURRENT_LIST_FILE}")
+# Compile options for sources that include generated headers (see above):
+#   set_source_files_properties(x.cpp PROPERTIES COMPILE_OPTIONS "${ETKIT_FLATBUFFERS_HIDDEN}")
+set(ETKIT_FLATBUFFERS_HIDDEN -fvisibility=hidden -fvisibility-inlines-hidden)
+
+find_program(ETKIT_FLATC flatc NO_CMAKE_FIND_ROOT_PATH
+             DOC "FlatBuffers compiler run on the build host (Debian: flatbuffers-compiler)")
+find_path(ETKIT_FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h NO_CMAKE_FIND_ROOT_PATH
+          DOC "Directory holding flatbuffers/flatbuffers.h (Debian: libflatbuffers-dev)")
+
+function(etkit_flatc_generate)
+  cmake_parse_arguments(ARG "" "TARGET" "SCHEMAS;RENAME_NAMESPACE" ${ARGN})
+  if(NOT ARG_TARGET OR NOT ARG_SCHEMAS)
+    message(FATAL_ERROR "etkit_flatc_generate: TARGET and SCHEMAS are required")
+  endif()
+  if(NOT ETKIT_FLATC OR NOT ETKIT_FLATBUFFERS_INCLUDE_DIR)
+    message(FATAL_ERROR "etkit: flatc or the flatbuffers headers are missing. "
+                        "Install Debian's flatbuffers-compiler and libflatbuffers-dev (scripts/setup.sh does).")
+  endif()
+  set(from "")
+  set(to "")
+  if(ARG_RENAME_NAMESPACE)
+    list(GET ARG_RENAME_NAMESPACE 0 from)
+    list(GET ARG_RENAME_NAMESPACE 1 to)
+  endif()
+
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}")
+  set(schema_dir "${out}/schema")
+  set(include_dir "${out}/include")
+  # The flatbuffers headers, copied so that a cross build's include path holds
+  # nothing else from the host.
+  file(COPY "${ETKIT_FLATBUFFERS_INCLUDE_DIR}/flatbuffers" DESTINATION "${include_dir}")
+
+  # Copy every schema first: flatc resolves `include "x.fbs"` beside them.
+  set(copies "")
+  foreach(schema IN LISTS ARG_SCHEMAS)
+    get_filename_component(name "${schema}" NAME)
+    add_custom_command(
+      OUTPUT "${schema_dir}/${name}"
+      COMMAND "${CMAKE_COMMAND}" -DETKIT_FBS_IN=${schema} -DETKIT_FBS_OUT=${schema_dir}/${name}
+              -DETKIT_FBS_FROM=${from} -DETKIT_FBS_TO=${to} -P "${_ETKIT_FLATBUFFERS_SELF}"
+      DEPENDS "${schema}" "${_ETKIT_FLATBUFFERS_SELF}"
+      COMMENT "etkit: preparing schema ${name}"
+      VERBATIM)
+    list(APPEND copies "${schema_dir}/${name}")
+  endforeach()
+  set(headers "")
+  foreach(copy IN LISTS copies)
+    get_filename_component(stem "${copy}" NAME_WE)
+    add_custom_command(
+      OUTPUT "${include_dir}/${stem}_generated.h"
+      COMMAND "${ETKIT_FLATC}" --cpp -o "${include_dir}" -I "${schema_dir}" "${copy}"
+      DEPENDS ${copies}
+      COMMENT "etkit: flatc ${stem}.fbs"
+      VERBATIM)
+    list(APPEND headers "${include_dir}/${stem}_generated.h")
+  endforeach()
+
+  add_custom_target(${ARG_TARGET}_generate DEPENDS ${headers})
+  add_library(${ARG_TARGET} INTERFACE)
+  add_dependencies(${ARG_TARGET} ${ARG_TARGET}_generate)
+  # -isystem: generated code is not ours to warn about.
+  target_include_directories(${ARG_TARGET} SYSTEM INTERFACE "${include_dir}")
+endfunction()
