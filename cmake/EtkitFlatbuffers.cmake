@@ -42,10 +42,30 @@ set(_ETKIT_FLATBUFFERS_SELF "${CMAKE_CURRENT_LIST_FILE}")
 #   set_source_files_properties(x.cpp PROPERTIES COMPILE_OPTIONS "${ETKIT_FLATBUFFERS_HIDDEN}")
 set(ETKIT_FLATBUFFERS_HIDDEN -fvisibility=hidden -fvisibility-inlines-hidden)
 
-find_program(ETKIT_FLATC flatc NO_CMAKE_FIND_ROOT_PATH
-             DOC "FlatBuffers compiler run on the build host (Debian: flatbuffers-compiler)")
 find_path(ETKIT_FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h NO_CMAKE_FIND_ROOT_PATH
           DOC "Directory holding flatbuffers/flatbuffers.h (Debian: libflatbuffers-dev)")
+# Generated code only compiles against headers of its own flatc version, and
+# other flatc builds lie on PATH (the executorch wheel puts a flatc 24 in the
+# venv's bin/): accept only a flatc whose version matches the headers.
+set(_etkit_fb_version "")
+if(ETKIT_FLATBUFFERS_INCLUDE_DIR AND EXISTS "${ETKIT_FLATBUFFERS_INCLUDE_DIR}/flatbuffers/base.h")
+  file(STRINGS "${ETKIT_FLATBUFFERS_INCLUDE_DIR}/flatbuffers/base.h" _etkit_fb_defs
+       REGEX "#define FLATBUFFERS_VERSION_(MAJOR|MINOR|REVISION) ")
+  foreach(part MAJOR MINOR REVISION)
+    string(REGEX REPLACE ".*FLATBUFFERS_VERSION_${part} ([0-9]+).*" "\\1" _etkit_v "${_etkit_fb_defs}")
+    list(APPEND _etkit_fb_version "${_etkit_v}")
+  endforeach()
+  list(JOIN _etkit_fb_version "." _etkit_fb_version)
+endif()
+function(_etkit_flatc_matches_headers result candidate)
+  execute_process(COMMAND "${candidate}" --version OUTPUT_VARIABLE out ERROR_QUIET)
+  if(NOT out MATCHES "version ${_etkit_fb_version}([^0-9]|$)")
+    set(${result} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+find_program(ETKIT_FLATC flatc NO_CMAKE_FIND_ROOT_PATH VALIDATOR _etkit_flatc_matches_headers
+             PATHS /usr/bin
+             DOC "FlatBuffers compiler run on the build host, same version as the headers (Debian: flatbuffers-compiler)")
 
 function(etkit_flatc_generate)
   cmake_parse_arguments(ARG "" "TARGET" "SCHEMAS;RENAME_NAMESPACE" ${ARGN})
@@ -53,7 +73,7 @@ function(etkit_flatc_generate)
     message(FATAL_ERROR "etkit_flatc_generate: TARGET and SCHEMAS are required")
   endif()
   if(NOT ETKIT_FLATC OR NOT ETKIT_FLATBUFFERS_INCLUDE_DIR)
-    message(FATAL_ERROR "etkit: flatc or the flatbuffers headers are missing. "
+    message(FATAL_ERROR "etkit: no flatc ${_etkit_fb_version} beside the flatbuffers headers (${ETKIT_FLATBUFFERS_INCLUDE_DIR}). "
                         "Install Debian's flatbuffers-compiler and libflatbuffers-dev (scripts/setup.sh does).")
   endif()
   set(from "")
