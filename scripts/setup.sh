@@ -31,6 +31,8 @@ if ! $py -c "import torch, executorch" 2>/dev/null; then
   $py -m pip install -q torch==2.13.0 executorch==1.5.1
 fi
 $py -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.28" ninja pytest numpy
+# etkit compare's optional runtimes and plot (also what the tests of compare use).
+$py -m pip install -q onnx onnxruntime onnxscript matplotlib
 
 echo "setup: building and installing etkit (C++ core, et-run, Python module)"
 # No build isolation: the build needs the executorch wheel's C++ SDK, which is

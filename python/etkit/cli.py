@@ -87,6 +87,46 @@ def cmd_demo(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_compare(args) -> int:
+    """Export a model several ways and measure each beside other runtimes."""
+    _quiet_export_libraries()
+    import json
+
+    from . import compare as cmp
+    from . import spec as spec_mod
+
+    shapes = [spec_mod.parse_shape(s) for s in args.input_shape] if args.input_shape else None
+    model, example = spec_mod.resolve(args.spec, shapes)
+    name = Path(args.spec.split(":")[-1]).stem.replace(".", "_")
+    outdir = Path(args.output or f"etkit-compare-{name}")
+    result = cmp.compare(model, example, name=name, workdir=outdir / "work", threads=args.threads,
+                         variants=tuple(args.variants), min_seconds=args.min_seconds, iterations=args.iterations,
+                         onnx=not args.no_onnx, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(cmp.format_table(result))
+    (outdir / "compare.json").write_text(json.dumps(result.to_dict(), indent=2))
+    wrote = [str(outdir / "compare.json")]
+    if cmp.plot(result, outdir / "compare.png"):
+        wrote.append(str(outdir / "compare.png"))
+    else:
+        print("note: matplotlib is not installed, so no plot (pip install 'etkit[compare]')", file=sys.stderr)
+    print("wrote " + ", ".join(wrote))
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import exporter as export_mod
     from . import zoo
@@ -110,6 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tolerance", type=float, default=1e-5)
     p.set_defaults(func=cmd_demo)
+
+    from .compare import VARIANTS
+
+    p = sub.add_parser("compare", help="export a model several ways and benchmark each beside other runtimes")
+    p.add_argument("spec", help="built-in model, path/to/file.py:Name or package.module:Name")
+    p.add_argument("-o", "--output", help="folder for compare.json, compare.png and the exported programs")
+    p.add_argument("--threads", type=_positive_int, default=1, help="threads for every runtime (default 1)")
+    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    p.add_argument("--iterations", type=_positive_int, default=100, help="at least this many timed runs each")
+    p.add_argument("--min-seconds", type=_non_negative_float, default=1.0, help="at least this long timing each")
+    p.add_argument("--no-onnx", action="store_true", help="leave ONNX Runtime out")
+    p.add_argument("--input-shape", action="append", metavar="1x3x224x224", help="float32 example input shape")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

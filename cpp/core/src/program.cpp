@@ -390,6 +390,9 @@ std::vector<std::string> registered_backends() {
   return names;
 }
 
-void set_runtime_log_echo(bool echo) { g_echo_runtime_log = echo; }
+void set_runtime_log_echo(bool echo) {
+  init_runtime();
+  g_echo_runtime_log = echo;
+}
 
 }  // namespace etkit

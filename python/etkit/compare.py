@@ -1,0 +1,284 @@
+"""etkit compare: one model, several ways to deploy it, measured side by side.
+
+Exports the model for portable kernels, XNNPACK fp32 and XNNPACK int8, times
+each with et-run, and beside them the executorch Python runtime, eager PyTorch
+and ONNX Runtime (when installed), all at one thread count. Writes a JSON
+report and a PNG plot; returns the rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import EtkitError
+from .timing import time_calls
+from .tools import et_run_path
+
+# (label, backend, quantize) of each exported variant.
+VARIANTS = {
+    "portable": ("portable", None),
+    "xnnpack": ("xnnpack", None),
+    "xnnpack-int8": ("xnnpack", "int8"),
+}
+
+
+@dataclass
+class Row:
+    name: str                      # what ran: "et-run xnnpack", "eager PyTorch", ...
+    runtime: str                   # et-run, executorch-python, pytorch, onnxruntime
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+    iterations: int = 0
+    load_ms: float | None = None   # program (or session) load + method load
+    file_bytes: int | None = None
+    max_abs_error: float | None = None  # against eager PyTorch on the same inputs
+    note: str = ""
+
+
+@dataclass
+class Comparison:
+    model: str
+    threads: int
+    inputs: list[list[int]]
+    rows: list[Row] = field(default_factory=list)
+    machine: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["rows"] = [asdict(r) for r in self.rows]
+        return d
+
+
+def machine_info() -> dict:
+    import torch
+
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+            "executorch": ver("executorch"), "onnxruntime": ver("onnxruntime"), "etkit": ver("etkit"),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def _max_error(got: list[np.ndarray], want: list[np.ndarray]) -> float:
+    return max(float(np.max(np.abs(g.astype(np.float64) - w.astype(np.float64)))) if w.size else 0.0
+               for g, w in zip(got, want))
+
+
+def _run_et(args: list[str]) -> subprocess.CompletedProcess:
+    done = subprocess.run([et_run_path(), *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EtkitError(f"et-run {' '.join(args[:1])} failed: {done.stderr.strip()}")
+    return done
+
+
+def compare(model, example_inputs: tuple, *, name: str, workdir: str | os.PathLike, threads: int = 1,
+            variants: tuple[str, ...] = ("portable", "xnnpack", "xnnpack-int8"), min_seconds: float = 1.0,
+            iterations: int = 100, onnx: bool = True,
+            progress: Callable[[str], None] | None = None) -> Comparison:
+    """Measures ``model`` every way etkit knows to run it. See the module doc."""
+    import torch
+
+    from .exporter import export
+
+    from . import _core
+
+    _core.set_runtime_log_echo(False)  # route the runtime's log lines through etkit (quiet)
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise EtkitError(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+    if threads < 1:
+        raise EtkitError(f"threads must be 1 or more, got {threads}")
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    steps = len(variants) + 2 + int(onnx)
+    step = iter(range(1, steps + 1))
+
+    def say(msg: str) -> None:
+        if progress:
+            progress(f"[{next(step)}/{steps}] {msg}")
+
+    inputs = [t.detach().numpy() if isinstance(t, torch.Tensor) else np.asarray(t) for t in example_inputs]
+    input_files = []
+    for i, x in enumerate(inputs):
+        p = workdir / f"input_{i}.npy"
+        np.save(p, x)
+        input_files += ["--input", str(p)]
+    torch.set_num_threads(threads)
+    model = model.eval()
+    with torch.no_grad():
+        out = model(*[torch.from_numpy(x) for x in inputs])
+    eager_out = [o.numpy() for o in (out if isinstance(out, tuple) else (out,))]
+    result = Comparison(model=name, threads=threads, inputs=[list(x.shape) for x in inputs], machine=machine_info())
+    timing = {"iterations": iterations, "min_seconds": min_seconds}
+
+    xnnpack_pte = None
+    for variant in variants:
+        backend, quantize = VARIANTS[variant]
+        say(f"export {variant} and run it with et-run")
+        pte = workdir / f"{name}_{variant}.pte"
+        try:
+            export(model, tuple(example_inputs), pte, backend=backend, quantize=quantize)
+        except EtkitError as e:
+            result.rows.append(Row(f"et-run {variant}", "et-run", note=f"export failed: {e}"))
+            continue
+        if variant == "xnnpack":
+            xnnpack_pte = pte
+        outdir = workdir / f"out_{variant}"
+        outdir.mkdir(exist_ok=True)
+        _run_et([str(pte), *input_files, "--output-dir", str(outdir), "--threads", str(threads)])
+        got = [np.load(outdir / f"output_{i}.npy") for i in range(len(eager_out))]
+        bench = json.loads(_run_et([str(pte), *input_files, "--threads", str(threads), "--bench", "--json", "-",
+                                    "--iterations", str(iterations), "--min-seconds", str(min_seconds)]).stdout)
+        result.rows.append(Row(f"et-run {variant}", "et-run", bench["latency_ms"]["p50"], bench["latency_ms"]["p90"],
+                               bench["iterations"], bench["load_ms"] + bench["method_load_ms"], pte.stat().st_size,
+                               _max_error(got, eager_out)))
+
+    say("executorch Python runtime (XNNPACK program)")
+    result.rows.append(_executorch_python(xnnpack_pte, inputs, eager_out, threads, timing))
+    say("eager PyTorch")
+    with torch.no_grad():
+        tensors = [torch.from_numpy(x) for x in inputs]
+        measured = time_calls(lambda: model(*tensors), **timing)
+    result.rows.append(Row("eager PyTorch", "pytorch", measured["latency_ms"]["p50"], measured["latency_ms"]["p90"],
+                           measured["iterations"], max_abs_error=0.0))
+    if onnx:
+        say("ONNX Runtime")
+        result.rows.append(_onnxruntime(model, example_inputs, inputs, eager_out, threads, timing, workdir, name))
+    return result
+
+
+def _executorch_python(pte: Path | None, inputs, eager_out, threads: int, timing: dict) -> Row:
+    row = Row("executorch Python runtime", "executorch-python")
+    if pte is None:
+        row.note = "no XNNPACK program to run"
+        return row
+    import torch
+    from executorch.extension.pybindings import portable_lib
+    from executorch.runtime import Runtime
+
+    portable_lib._unsafe_reset_threadpool(threads)  # the same pool et-run sizes with --threads
+    start = time.perf_counter()
+    method = Runtime.get().load_program(pte).load_method("forward")
+    row.load_ms = (time.perf_counter() - start) * 1e3
+    tensors = [torch.from_numpy(x) for x in inputs]
+    got = [o.numpy() for o in method.execute(tensors)]
+    measured = time_calls(lambda: method.execute(tensors), **timing)
+    row.p50_ms, row.p90_ms = measured["latency_ms"]["p50"], measured["latency_ms"]["p90"]
+    row.iterations, row.file_bytes = measured["iterations"], pte.stat().st_size
+    row.max_abs_error = _max_error(got, eager_out)
+    return row
+
+
+def _onnxruntime(model, example_inputs, inputs, eager_out, threads: int, timing: dict, workdir: Path, name: str) -> Row:
+    row = Row("ONNX Runtime (CPU)", "onnxruntime")
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        row.note = "skipped: onnxruntime is not installed (pip install 'etkit[compare]')"
+        return row
+    import torch
+
+    path = workdir / f"{name}.onnx"
+    try:
+        torch.onnx.export(model, tuple(example_inputs), str(path), dynamo=True, verbose=False)
+    except Exception as e:  # exporter failures vary; report, don't abort the comparison
+        row.note = f"skipped: torch.onnx.export failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        return row
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    start = time.perf_counter()
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    row.load_ms = (time.perf_counter() - start) * 1e3
+    feed = {i.name: x for i, x in zip(session.get_inputs(), inputs)}
+    got = session.run(None, feed)
+    measured = time_calls(lambda: session.run(None, feed), **timing)
+    row.p50_ms, row.p90_ms = measured["latency_ms"]["p50"], measured["latency_ms"]["p90"]
+    row.iterations, row.file_bytes = measured["iterations"], path.stat().st_size
+    row.max_abs_error = _max_error(got, eager_out)
+    return row
+
+
+def format_table(c: Comparison) -> str:
+    def num(v, fmt):
+        return format(v, fmt) if v is not None else format("-", ">" + fmt.split(".")[0])
+
+    head = f"{'runtime':<28} {'p50 ms':>10} {'p90 ms':>10} {'runs':>8} {'load ms':>9} {'file KiB':>9} {'max |err|':>10}  note"
+    lines = [f"{c.model}: {c.threads} thread(s), inputs {c.inputs}", head, "-" * len(head)]
+    for r in c.rows:
+        lines.append(f"{r.name:<28} {num(r.p50_ms, '10.4f')} {num(r.p90_ms, '10.4f')} {r.iterations:>8} "
+                     f"{num(r.load_ms, '9.2f')} {num(None if r.file_bytes is None else r.file_bytes / 1024, '9.1f')} "
+                     f"{num(r.max_abs_error, '10.2e')}  {r.note}")
+    return "\n".join(lines)
+
+
+def format_markdown(c: Comparison) -> str:
+    def num(v, fmt):
+        return "–" if v is None else format(v, fmt)
+
+    lines = ["| runtime | p50 ms | p90 ms | runs | load ms | file KiB | max abs error vs eager | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in c.rows:
+        lines.append(f"| {r.name} | {num(r.p50_ms, '.4f')} | {num(r.p90_ms, '.4f')} | {r.iterations} | "
+                     f"{num(r.load_ms, '.2f')} | {num(None if r.file_bytes is None else r.file_bytes / 1024, '.1f')} | "
+                     f"{num(r.max_abs_error, '.2e')} | {r.note} |")
+    return "\n".join(lines)
+
+
+def plot(c: Comparison, path: str | os.PathLike) -> bool:
+    """A bar chart of p50 (whisker to p90) per runtime. False when matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    from matplotlib.ticker import LogFormatter, NullFormatter
+
+    rows = [r for r in c.rows if r.p50_ms is not None]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
+    names = [r.name for r in rows]
+    p50 = [r.p50_ms * 1e3 for r in rows]  # microseconds read better for small models
+    p90 = [max(r.p90_ms * 1e3, v) for r, v in zip(rows, p50)]
+    colors = ["tab:blue" if r.runtime == "et-run" else "tab:gray" for r in rows]
+    left = min(p50) / 2
+    ax.barh(names, [v - left for v in p50], left=left, color=colors)
+    ax.errorbar(p90, range(len(rows)), fmt="|", color="black", markersize=10)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(left, max(p90) * 3)
+    ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("latency per call, µs (bar: p50, tick: p90; log scale)")
+    ax.set_title(f"{c.model}, {c.threads} thread(s)")
+    for y, (v, w) in enumerate(zip(p50, p90)):
+        ax.text(w * 1.08, y, f"{v:.3g} µs", va="center", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
