@@ -201,6 +201,9 @@ def _onnxruntime(model, example_inputs, inputs, eager_out, threads: int, timing:
         return row
     import torch
 
+    import logging
+
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # it lists every op it skips
     path = workdir / f"{name}.onnx"
     try:
         torch.onnx.export(model, tuple(example_inputs), str(path), dynamo=True, verbose=False)
