@@ -41,3 +41,7 @@ class SpecError(EtkitError, ValueError):
 
 class ArgumentError(EtkitError, ValueError):
     """An option makes no sense (negative counts, max below min, ...)."""
+
+
+class BuildError(EtkitError, RuntimeError):
+    """A native build (cross-compiling et-run for a device bundle) failed."""

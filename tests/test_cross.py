@@ -1,0 +1,170 @@
+"""The ARM64 bundle of scripts/cross-build.sh, run under qemu-aarch64 with no
+sysroot, gives the host et-run's outputs; the script rejects bad input cleanly.
+
+The session's first use builds the bundle (from a clean machine: apt packages,
+the aarch64 executorch wheel and the build, about a minute and a half; then a
+few seconds, see scripts/cross-build.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import BACKENDS
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "cross-build.sh"
+MODELS = ("mlp", "cnn", "two_io", "tokens")
+
+
+def cross_build(*args, env=None, timeout=1500) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(SCRIPT), *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cross") / "bundle"
+    done = cross_build("aarch64", out)
+    assert done.returncode == 0, f"cross build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def qemu_env(tmp_path_factory) -> dict:
+    # An empty prefix: qemu must find nothing of a sysroot, only the bundle's files.
+    env = dict(os.environ, QEMU_LD_PREFIX=str(tmp_path_factory.mktemp("no-sysroot")))
+    return env
+
+
+def save_inputs(arrays, folder: Path) -> list[str]:
+    args = []
+    for i, x in enumerate(arrays):
+        np.save(folder / f"x{i}.npy", x)
+        args += ["--input", str(folder / f"x{i}.npy")]
+    return args
+
+
+def load_outputs(folder: Path) -> list[np.ndarray]:
+    return [np.load(folder / f"output_{i}.npy") for i in range(len(list(folder.glob("output_*.npy"))))]
+
+
+def readelf(*args) -> str:
+    return subprocess.run(["readelf", *map(str, args)], capture_output=True, text=True, check=True).stdout
+
+
+def test_bundle_is_arm64_and_self_contained(bundle_dir):
+    et_run = bundle_dir / "bin" / "et-run"
+    assert "AArch64" in readelf("-h", et_run)
+    dynamic = readelf("-d", et_run)
+    assert "Library runpath: [$ORIGIN/../lib]" in dynamic  # no build-machine path left in it
+    lib = bundle_dir / "lib"
+    assert (lib / "ld-linux-aarch64.so.1").is_file()
+    # Every library that anything in the bundle needs is in lib/.
+    for elf in [et_run, *lib.glob("*.so*")]:
+        for line in readelf("-d", elf).splitlines():
+            if "(NEEDED)" in line:
+                name = line.split("[", 1)[1].rstrip("]")
+                assert (lib / name).is_file(), f"{elf.name} needs {name}, not in the bundle"
+    for name in ("libexecutorch.so", "libexecutorch_backend_xnnpack.so", "libexecutorch_threadpool.so",
+                 "libstdc++.so.6", "libc.so.6"):
+        assert (lib / name).is_file()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", MODELS)
+def test_arm64_outputs_match_host(bundle_dir, qemu_env, exported, run_et, tmp_path, name, backend):
+    program = exported(name, backend)
+    inputs = program.random_inputs(seed=3)
+    args = save_inputs(inputs, tmp_path)
+    (tmp_path / "host").mkdir()
+    (tmp_path / "arm").mkdir()
+
+    host = run_et(program.path, *args, "--output-dir", tmp_path / "host")
+    assert host.returncode == 0, host.stderr
+    lib = bundle_dir / "lib"
+    arm = subprocess.run(
+        ["qemu-aarch64", str(lib / "ld-linux-aarch64.so.1"), "--library-path", str(lib),
+         str(bundle_dir / "bin" / "et-run"), str(program.path), *args, "--output-dir", str(tmp_path / "arm")],
+        capture_output=True, text=True, env=qemu_env, timeout=300)
+    assert arm.returncode == 0, arm.stderr
+
+    host_out, arm_out = load_outputs(tmp_path / "host"), load_outputs(tmp_path / "arm")
+    assert len(arm_out) == len(host_out) == len(program.eager(inputs)) > 0
+    for a, h, e in zip(arm_out, host_out, program.eager(inputs)):
+        assert a.dtype == h.dtype and a.shape == h.shape
+        # 1e-5 relative, with an absolute floor at 1e-6 of the output's scale
+        # for entries near zero (ARM's kernels round differently from x86's).
+        np.testing.assert_allclose(a, h, rtol=1e-5, atol=1e-6 * float(np.abs(h).max()))
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)
+
+
+def test_launcher_runs_from_anywhere(bundle_dir, qemu_env, exported, tmp_path):
+    program = exported("mlp", "xnnpack")
+    # Started by a relative path from another folder: it finds its files by its own location.
+    done = subprocess.run(["sh", os.path.relpath(bundle_dir / "et-run", tmp_path), str(program.path)],
+                          cwd=tmp_path, capture_output=True, text=True, env=qemu_env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "output 0  float32[1, 4]" in done.stdout
+
+    # Its exit codes are et-run's: 1 rejected program, 2 bad command line.
+    bad = tmp_path / "bad.pte"
+    bad.write_bytes(b"not a program at all")
+    done = subprocess.run([str(bundle_dir / "et-run"), str(bad)], capture_output=True, text=True,
+                          env=qemu_env, timeout=300)
+    assert done.returncode == 1 and "et-run: error:" in done.stderr
+    done = subprocess.run([str(bundle_dir / "et-run"), str(program.path), "--no-such-flag"],
+                          capture_output=True, text=True, env=qemu_env, timeout=300)
+    assert done.returncode == 2 and "--no-such-flag" in done.stderr
+
+
+def test_launcher_without_qemu_says_what_to_install(bundle_dir, tmp_path):
+    if os.uname().machine in ("aarch64", "arm64"):
+        pytest.skip("on ARM64 the launcher runs natively and never asks for qemu")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("dirname", "uname"):  # what the launcher uses, and no qemu-aarch64
+        (tools / tool).symlink_to(subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True,
+                                                 text=True, check=True).stdout.strip())
+    done = subprocess.run(["/bin/sh", str(bundle_dir / "et-run"), "model.pte"], capture_output=True, text=True,
+                          env={"PATH": str(tools)}, timeout=60)
+    assert done.returncode == 126
+    assert "64-bit ARM" in done.stderr and "qemu-user" in done.stderr
+
+
+def test_unknown_target_is_rejected_and_dir_untouched(tmp_path):
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "keep.txt").write_text("mine")
+    for out in (existing, tmp_path / "new"):
+        done = cross_build("riscv64", out, timeout=60)
+        assert done.returncode == 2
+        assert "unknown target 'riscv64'" in done.stderr and "aarch64" in done.stderr
+    assert [p.name for p in existing.iterdir()] == ["keep.txt"] and (existing / "keep.txt").read_text() == "mine"
+    assert not (tmp_path / "new").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing"]  # no partial folders either
+
+
+def test_usage_and_missing_parent(tmp_path):
+    done = cross_build("aarch64", timeout=60)
+    assert done.returncode == 2 and "usage:" in done.stderr
+    done = cross_build("aarch64", tmp_path / "no" / "such" / "bundle", timeout=60)
+    assert done.returncode == 1 and "does not exist" in done.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_android_without_ndk_says_what_to_install(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("ANDROID_NDK", "ETKIT_ANDROID_SDK")}
+    done = cross_build("android-arm64", tmp_path / "android", env=env, timeout=60)
+    assert done.returncode == 1
+    assert "ANDROID_NDK is not set" in done.stderr and "docs/android.md" in done.stderr
+    # An NDK folder without the toolchain file is named as such.
+    env["ANDROID_NDK"] = str(tmp_path)
+    done = cross_build("android-arm64", tmp_path / "android", env=env, timeout=60)
+    assert done.returncode == 1 and "android.toolchain.cmake" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
