@@ -87,6 +87,16 @@ def cmd_demo(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_bundle(args) -> int:
+    """Cross-compile et-run and write a device bundle with the given programs."""
+    from .bundle import bundle
+
+    out = bundle(args.programs, args.output, target=args.target, source=args.source,
+                 progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(f"{out}: run ./et-run models/NAME.pte or ./run.sh on the device")
+    return 0
+
+
 def cmd_compare(args) -> int:
     """Export a model several ways and measure each beside other runtimes."""
     _quiet_export_libraries()
@@ -163,6 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-onnx", action="store_true", help="leave ONNX Runtime out")
     p.add_argument("--input-shape", action="append", metavar="1x3x224x224", help="float32 example input shape")
     p.set_defaults(func=cmd_compare)
+
+    from .bundle import TARGETS
+
+    p = sub.add_parser("bundle", help="cross-compile et-run and bundle it with programs for a device")
+    p.add_argument("programs", nargs="+", metavar="FILE.pte", help="programs to put in the bundle's models/")
+    p.add_argument("-o", "--output", required=True, help="the bundle folder to write (replaced if it exists)")
+    p.add_argument("--target", choices=list(TARGETS), default="aarch64-linux")
+    p.add_argument("--source", help="the etkit checkout to build from (default: found from the venv or cwd)")
+    p.set_defaults(func=cmd_bundle)
     return parser
 
 
