@@ -2,7 +2,7 @@
 # flatc (package flatbuffers-compiler; headers from libflatbuffers-dev).
 #
 #   etkit_flatc_generate(TARGET name SCHEMAS a.fbs [b.fbs ...]
-#                        [RENAME_NAMESPACE from to])
+#                        [RENAME_NAMESPACE from to] [FLATC_ARGS --gen-mutable ...])
 #
 # makes an INTERFACE target `name` whose include directory holds
 # <schema>_generated.h for each schema and the flatbuffers headers.
@@ -14,9 +14,11 @@
 # generated here under the same names could interpose on the runtime's own.
 # The runtime also exports weak copies of flatbuffers' own inline functions
 # (flatbuffers::Verifier::VerifyString, ...) built from another flatbuffers
-# version: compile each source that includes generated headers with
-# -fvisibility=hidden (ETKIT_FLATBUFFERS_HIDDEN below) so that none of them
-# is exported from our binaries and the runtime keeps binding to its own.
+# version: include generated headers between `#pragma GCC visibility
+# push(hidden)` and `pop` so that none of them is exported from our binaries
+# and the runtime keeps binding to its own. (-fvisibility=hidden on the whole
+# source is not enough: mixed with the Python module's LTO objects it broke
+# the link on an inline std:: function.)
 #
 # Cross builds: flatc runs on the build host; the headers are portable C++ and
 # are copied into the build tree, so the target's include path never points
@@ -38,9 +40,6 @@ if(CMAKE_SCRIPT_MODE_FILE)
 endif()
 
 set(_ETKIT_FLATBUFFERS_SELF "${CMAKE_CURRENT_LIST_FILE}")
-# Compile options for sources that include generated headers (see above):
-#   set_source_files_properties(x.cpp PROPERTIES COMPILE_OPTIONS "${ETKIT_FLATBUFFERS_HIDDEN}")
-set(ETKIT_FLATBUFFERS_HIDDEN -fvisibility=hidden -fvisibility-inlines-hidden)
 
 find_path(ETKIT_FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h NO_CMAKE_FIND_ROOT_PATH
           DOC "Directory holding flatbuffers/flatbuffers.h (Debian: libflatbuffers-dev)")
@@ -68,7 +67,7 @@ find_program(ETKIT_FLATC flatc NO_CMAKE_FIND_ROOT_PATH VALIDATOR _etkit_flatc_ma
              DOC "FlatBuffers compiler run on the build host, same version as the headers (Debian: flatbuffers-compiler)")
 
 function(etkit_flatc_generate)
-  cmake_parse_arguments(ARG "" "TARGET" "SCHEMAS;RENAME_NAMESPACE" ${ARGN})
+  cmake_parse_arguments(ARG "" "TARGET" "SCHEMAS;RENAME_NAMESPACE;FLATC_ARGS" ${ARGN})
   if(NOT ARG_TARGET OR NOT ARG_SCHEMAS)
     message(FATAL_ERROR "etkit_flatc_generate: TARGET and SCHEMAS are required")
   endif()
@@ -108,7 +107,7 @@ function(etkit_flatc_generate)
     get_filename_component(stem "${copy}" NAME_WE)
     add_custom_command(
       OUTPUT "${include_dir}/${stem}_generated.h"
-      COMMAND "${ETKIT_FLATC}" --cpp -o "${include_dir}" -I "${schema_dir}" "${copy}"
+      COMMAND "${ETKIT_FLATC}" --cpp ${ARG_FLATC_ARGS} -o "${include_dir}" -I "${schema_dir}" "${copy}"
       DEPENDS ${copies}
       COMMENT "etkit: flatc ${stem}.fbs"
       VERBATIM)

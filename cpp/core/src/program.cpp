@@ -1,5 +1,7 @@
 #include "etkit/program.h"
 
+#include "etkit/verify.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -200,6 +203,11 @@ Result<std::unique_ptr<Program>> Program::load(const std::string& path) {
   auto file = MappedFile::open(path);
   if (!file.ok()) return file.error();
   if (file->size() == 0) return make_error(ErrorCode::kInvalidProgram, path + " is empty, not an ExecuTorch program");
+  // The runtime trusts the file's offsets and sizes: check them first.
+  if (Status verified = verify_program(file->data(), file->size()); !verified.ok()) {
+    return make_error(ErrorCode::kInvalidProgram,
+                      path + " is not a valid ExecuTorch program: " + verified.error().message);
+  }
 
   auto impl = std::make_shared<Impl>(Impl{std::move(file.value()), std::nullopt, std::nullopt});
   impl->loader.emplace(impl->file.data(), impl->file.size());
@@ -240,7 +248,12 @@ Result<MethodInfo> Program::method_info(const std::string& name) const {
 
 struct Method::Impl {
   std::shared_ptr<const void> program;  // first member: released last
-  std::vector<std::vector<uint8_t>> planned;
+  // calloc, not a zero-filled vector: a large plan costs address space, not
+  // time, until it is used, and a failed allocation is an error, not a throw.
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<uint8_t[], Free>> planned;
   std::vector<rt::Span<uint8_t>> planned_spans;
   std::optional<rt::HierarchicalAllocator> planned_allocator;
   executorch::extension::MallocMemoryAllocator method_allocator;
@@ -270,9 +283,14 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
   impl->program = impl_;
   auto meta = impl_->program->method_meta(name.c_str());
   for (size_t i = 0; i < meta->num_memory_planned_buffers(); ++i) {
-    impl->planned.emplace_back(static_cast<size_t>(meta->memory_planned_buffer_size(i).get()));
+    const auto size = static_cast<size_t>(meta->memory_planned_buffer_size(i).get());
+    impl->planned.emplace_back(static_cast<uint8_t*>(std::calloc(size ? size : 1, 1)));
+    if (!impl->planned.back()) {
+      return make_error(ErrorCode::kExecution, "cannot allocate " + std::to_string(size) + " bytes of planned memory for '" +
+                                                   name + "' of " + path_);
+    }
+    impl->planned_spans.emplace_back(impl->planned.back().get(), size);
   }
-  for (auto& b : impl->planned) impl->planned_spans.emplace_back(b.data(), b.size());
   impl->planned_allocator.emplace(rt::Span<rt::Span<uint8_t>>(impl->planned_spans.data(), impl->planned_spans.size()));
   impl->memory.emplace(&impl->method_allocator, &*impl->planned_allocator, &impl->temp_allocator);
 

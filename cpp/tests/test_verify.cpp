@@ -1,0 +1,267 @@
+// verify_program on real fixtures, each corrupted in one place. The corruptions
+// are made through flatc's mutable accessors so that they hit the field meant.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "etkit/program.h"
+#include "etkit/verify.h"
+#pragma GCC visibility push(hidden)  // as in verify.cpp
+#include "program_generated.h"
+#pragma GCC visibility pop
+
+namespace {
+
+namespace fb = etkit_pte;
+using Bytes = std::vector<uint8_t>;
+
+const std::string kXnnpack = std::string(ETKIT_FIXTURES) + "/tiny_xnnpack.pte";
+const std::string kPortable = std::string(ETKIT_FIXTURES) + "/tiny_portable.pte";
+
+Bytes read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+uint64_t get_u64(const Bytes& b, size_t at) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = v << 8 | b.at(at + i);
+  return v;
+}
+void put_u64(Bytes& b, size_t at, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b.at(at + i) = static_cast<uint8_t>(v >> (8 * i));
+}
+// Extended header fields (magic "eh00" at byte 8).
+constexpr size_t kProgramSize = 16, kSegmentBase = 24, kSegmentDataSize = 32;
+
+fb::Program* program(Bytes& b) { return fb::GetMutableProgram(b.data()); }
+fb::ExecutionPlan* plan(Bytes& b) { return program(b)->mutable_execution_plan()->GetMutableObject(0); }
+
+// The first value of the forward plan for which `pick` returns true.
+template <typename Pick>
+bool first_value(Bytes& b, Pick pick) {
+  auto* values = plan(b)->mutable_values();
+  for (size_t i = 0; i < values->size(); ++i) {
+    if (pick(values->GetMutableObject(i))) return true;
+  }
+  return false;
+}
+
+fb::Tensor* as_tensor(fb::EValue* v) {
+  return v->val_type() == fb::KernelTypes_Tensor ? static_cast<fb::Tensor*>(v->mutable_val()) : nullptr;
+}
+
+bool flatbuffer_alone_accepts(const Bytes& b) {
+  flatbuffers::Verifier v(b.data(), static_cast<size_t>(get_u64(b, kProgramSize)));
+  return fb::VerifyProgramBuffer(v);
+}
+
+void expect_rejected(const Bytes& b, const std::string& fragment) {
+  const etkit::Status s = etkit::verify_program(b.data(), b.size());
+  ASSERT_FALSE(s.ok()) << "accepted; expected: " << fragment;
+  EXPECT_EQ(s.error().code, etkit::ErrorCode::kInvalidProgram);
+  EXPECT_NE(s.error().message.find(fragment), std::string::npos) << s.error().message;
+}
+
+TEST(Verify, AcceptsRealPrograms) {
+  for (const auto& path : {kXnnpack, kPortable}) {
+    const Bytes b = read(path);
+    ASSERT_GT(b.size(), 64u);
+    const etkit::Status s = etkit::verify_program(b.data(), b.size());
+    EXPECT_TRUE(s.ok()) << path << ": " << s.error().message;
+  }
+}
+
+TEST(Verify, TruncationInsideSegmentDataThatTheFlatbufferVerifierAccepts) {
+  for (const auto& path : {kXnnpack, kPortable}) {
+    Bytes b = read(path);
+    b.resize(b.size() - 100);
+    ASSERT_TRUE(flatbuffer_alone_accepts(b));
+    expect_rejected(b, "runs past the file's " + std::to_string(b.size()) + " bytes");
+    // With the header patched to agree with the shorter file, the segment table gives it away.
+    put_u64(b, kSegmentDataSize, b.size() - get_u64(b, kSegmentBase));
+    ASSERT_TRUE(flatbuffer_alone_accepts(b));
+    expect_rejected(b, ", beyond the file's " + std::to_string(b.size()) + " bytes");
+  }
+}
+
+TEST(Verify, NamesTheConstantSegment) {
+  Bytes b = read(kPortable);
+  const uint32_t index = program(b)->constant_segment()->segment_index();
+  b.resize(b.size() - 16);
+  put_u64(b, kSegmentDataSize, b.size() - get_u64(b, kSegmentBase));
+  expect_rejected(b, "constant segment " + std::to_string(index) + " ends at byte");
+}
+
+TEST(Verify, SegmentOffsetsPastTheEndOfTheFile) {
+  // The last segment's offset and size are stored (not the default 0).
+  Bytes b = read(kXnnpack);
+  auto* segs = program(b)->mutable_segments();
+  ASSERT_GT(segs->size(), 1u);
+  const std::string last = std::to_string(segs->size() - 1);
+  ASSERT_TRUE(segs->GetMutableObject(segs->size() - 1)->mutate_size(uint64_t{1} << 62));
+  expect_rejected(b, "segment " + last + " ends at byte");
+  // An offset that wraps around.
+  b = read(kXnnpack);
+  segs = program(b)->mutable_segments();
+  ASSERT_TRUE(segs->GetMutableObject(segs->size() - 1)->mutate_offset(UINT64_MAX - 8));
+  expect_rejected(b, "segment " + last + " ends at byte beyond 2^64");
+}
+
+TEST(Verify, HeaderFieldsOutsideTheFile) {
+  Bytes b = read(kPortable);
+  put_u64(b, kProgramSize, b.size() + 1);
+  expect_rejected(b, "program size of " + std::to_string(b.size() + 1));
+  b = read(kPortable);
+  put_u64(b, kSegmentBase, b.size() + 4096);
+  expect_rejected(b, "segment data begins at byte");
+  b = read(kPortable);
+  put_u64(b, kSegmentDataSize, UINT64_MAX);
+  expect_rejected(b, "runs past the file's");
+  b = read(kPortable);
+  b[12] = 8;  // extended header length below its fixed fields
+  b[13] = b[14] = b[15] = 0;
+  expect_rejected(b, "extended header length 8");
+}
+
+TEST(Verify, IdentifierAndFlatbufferStructure) {
+  Bytes b = read(kPortable);
+  std::memcpy(b.data() + 4, "ET99", 4);
+  expect_rejected(b, "format 'ET99'");
+  std::memcpy(b.data() + 4, "PK\3\4", 4);
+  expect_rejected(b, "no 'ET12' identifier");
+  expect_rejected(Bytes{1, 2, 3}, "too few");
+  b = read(kPortable);
+  b[0] = 0xf0;  // root table offset far past the flatbuffer
+  b[1] = 0xff;
+  expect_rejected(b, "does not match ExecuTorch's schema");
+}
+
+TEST(Verify, ConstantOffsetsOutsideTheirSegment) {
+  Bytes b = read(kPortable);
+  auto* cs = program(b)->mutable_constant_segment();
+  const uint64_t size = program(b)->segments()->Get(cs->segment_index())->size();
+  auto* offsets = cs->mutable_offsets();
+  ASSERT_GT(offsets->size(), 1u);
+  offsets->Mutate(offsets->size() - 1, size + 64);
+  expect_rejected(b, "constant buffer " + std::to_string(offsets->size() - 1) + " starts at offset");
+  // Within the segment, but too close to its end for the tensor stored there.
+  offsets->Mutate(offsets->size() - 1, size - 4);
+  expect_rejected(b, "bytes from offset " + std::to_string(size - 4) + " of constant segment");
+}
+
+TEST(Verify, TensorShapesAndPlacement) {
+  auto planned = [](fb::EValue* v) {
+    auto* t = as_tensor(v);
+    return t && t->allocation_info() && t->sizes()->size() >= 2 ? t : nullptr;
+  };
+  Bytes b = read(kPortable);
+  ASSERT_TRUE(first_value(b, [&](fb::EValue* v) { return planned(v) && (planned(v)->mutable_sizes()->Mutate(0, -3), true); }));
+  expect_rejected(b, "negative size -3");
+
+  b = read(kPortable);
+  ASSERT_TRUE(first_value(b, [&](fb::EValue* v) {
+    auto* t = planned(v);
+    if (!t) return false;
+    t->mutable_sizes()->Mutate(0, INT32_MAX);
+    t->mutable_sizes()->Mutate(1, INT32_MAX);
+    return true;
+  }));
+  expect_rejected(b, "larger than the limit");
+
+  b = read(kPortable);
+  ASSERT_TRUE(first_value(b, [&](fb::EValue* v) {
+    auto* t = planned(v);
+    return t && t->mutable_allocation_info()->mutate_memory_id(7);
+  }));
+  expect_rejected(b, "planned in memory buffer 7");
+
+  b = read(kPortable);
+  const int64_t buffer = plan(b)->non_const_buffer_sizes()->Get(1);
+  ASSERT_TRUE(first_value(b, [&](fb::EValue* v) {
+    auto* t = planned(v);
+    return t && t->mutable_allocation_info()->mutate_memory_offset_low(static_cast<uint32_t>(buffer - 4));
+  }));
+  expect_rejected(b, "does not fit memory buffer 1 of " + std::to_string(buffer) + " bytes");
+
+  b = read(kPortable);
+  ASSERT_TRUE(first_value(b, [&](fb::EValue* v) { return planned(v) && planned(v)->mutate_scalar_type(fb::ScalarType(99)); }));
+  expect_rejected(b, "unknown dtype 99");
+}
+
+TEST(Verify, PlannedMemoryBeyondTheCap) {
+  Bytes b = read(kPortable);
+  plan(b)->mutable_non_const_buffer_sizes()->Mutate(1, int64_t{1} << 50);
+  expect_rejected(b, "bytes of planned memory in buffer 1");
+  b = read(kPortable);
+  etkit::VerifyLimits small;
+  small.max_planned_bytes = 16;  // the real program needs more
+  EXPECT_FALSE(etkit::verify_program(b.data(), b.size(), small).ok());
+}
+
+TEST(Verify, IndicesOutOfRange) {
+  Bytes b = read(kPortable);
+  plan(b)->mutable_inputs()->Mutate(0, 100000);
+  expect_rejected(b, "input list refers to value 100000");
+
+  b = read(kPortable);
+  auto* ins = plan(b)->mutable_chains()->GetMutableObject(0)->mutable_instructions();
+  bool patched = false;
+  for (size_t i = 0; i < ins->size() && !patched; ++i) {
+    auto* in = ins->GetMutableObject(i);
+    if (in->instr_args_type() == fb::InstructionArguments_KernelCall) {
+      auto* call = static_cast<fb::KernelCall*>(in->mutable_instr_args());
+      patched = call->mutate_op_index(4242);  // absent when 0: try the next call
+      if (!patched && call->args() && call->args()->size() > 0) {
+        call->mutable_args()->Mutate(0, -5);
+        patched = true;
+      }
+    }
+  }
+  ASSERT_TRUE(patched);
+  const etkit::Status s = etkit::verify_program(b.data(), b.size());
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.error().message.find("calls operator 4242") != std::string::npos ||
+              s.error().message.find("refers to value -5") != std::string::npos)
+      << s.error().message;
+
+  b = read(kXnnpack);
+  ins = plan(b)->mutable_chains()->GetMutableObject(0)->mutable_instructions();
+  patched = false;
+  for (size_t i = 0; i < ins->size() && !patched; ++i) {
+    auto* in = ins->GetMutableObject(i);
+    if (in->instr_args_type() == fb::InstructionArguments_DelegateCall) {
+      static_cast<fb::DelegateCall*>(in->mutable_instr_args())->mutable_args()->Mutate(0, 77777);
+      patched = true;
+    }
+  }
+  ASSERT_TRUE(patched);
+  expect_rejected(b, "refers to value 77777");
+}
+
+TEST(Verify, DelegateDataReference) {
+  Bytes b = read(kXnnpack);
+  auto* d = plan(b)->mutable_delegates()->GetMutableObject(0);
+  auto* ref = d->mutable_processed();
+  ASSERT_EQ(ref->location(), fb::DataLocation_SEGMENT);
+  // Index 0 is stored only when it differs from the default.
+  if (ref->mutate_index(9)) expect_rejected(b, "refers to segment 9");
+  ASSERT_TRUE(ref->mutate_location(fb::DataLocation(5)));
+  expect_rejected(b, "unknown data location 5");
+}
+
+TEST(Verify, ProgramLoadRefusesWithThePathAndTheReason) {
+  Bytes b = read(kPortable);
+  b.resize(b.size() - 100);
+  const std::string path = ::testing::TempDir() + "/cut_short.pte";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), b.size());
+  auto loaded = etkit::Program::load(path);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().code, etkit::ErrorCode::kInvalidProgram);
+  EXPECT_NE(loaded.error().message.find(path + " is not a valid ExecuTorch program: segment data"), std::string::npos)
+      << loaded.error().message;
+}
+
+}  // namespace
