@@ -158,6 +158,37 @@ def test_usage_and_missing_parent(tmp_path):
     assert not (tmp_path / "no").exists()
 
 
+def test_missing_toolchain_that_apt_cannot_install(tmp_path):
+    # A PATH like this machine's but without the cross compiler, and an apt-get that fails.
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for entry in Path("/usr/bin").iterdir():
+        if not entry.name.startswith(("aarch64-linux-gnu-", "apt-get")):
+            (tools / entry.name).symlink_to(entry)
+    (tools / "apt-get").write_text("#!/bin/sh\necho 'E: Unable to locate package' >&2\nexit 100\n")
+    (tools / "apt-get").chmod(0o755)
+    out = tmp_path / "bundle"
+    done = cross_build("aarch64", out, env=dict(os.environ, PATH=str(tools)), timeout=120)
+    assert done.returncode == 1
+    assert "apt-get could not install" in done.stderr and "g++-aarch64-linux-gnu" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
+
+
+def test_failed_download_leaves_nothing(tmp_path):
+    # A fresh checkout's layout (no SDK downloaded yet) and a package index that does not answer.
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "cross-build.sh").write_bytes(SCRIPT.read_bytes())
+    (tmp_path / "third_party").mkdir()
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    env = dict(os.environ, PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL="http://127.0.0.1:9/simple",
+               PIP_NO_CACHE_DIR="1", PIP_RETRIES="0", PIP_TIMEOUT="5")
+    done = subprocess.run(["bash", str(tmp_path / "scripts" / "cross-build.sh"), "aarch64", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1
+    assert "could not download executorch==1.5.1" in done.stderr
+    assert list((tmp_path / "third_party").iterdir()) == [] and not (tmp_path / "out").exists()
+
+
 def test_android_without_ndk_says_what_to_install(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("ANDROID_NDK", "ETKIT_ANDROID_SDK")}
     done = cross_build("android-arm64", tmp_path / "android", env=env, timeout=60)
