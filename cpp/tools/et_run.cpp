@@ -142,10 +142,12 @@ int run(const Options& o) {
   if (!program.ok()) return fail(program.error());
   auto info = (*program)->method_info(o.method);
   if (!info.ok()) return fail(info.error());
-  auto inputs = etkit::load_inputs(*info, o.inputs, o.seed);
-  if (!inputs.ok()) return fail(inputs.error());
   auto method = (*program)->load_method(o.method);
   if (!method.ok()) return fail(method.error());
+  // The loaded method's info, not the program's: only it knows which inputs
+  // are dynamic, so that any shape within the bounds is accepted.
+  auto inputs = etkit::load_inputs((*method)->info(), o.inputs, o.seed);
+  if (!inputs.ok()) return fail(inputs.error());
   const auto views = etkit::views_of(*inputs);
 
   const bool json_to_stdout = o.json == "-";

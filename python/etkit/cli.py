@@ -16,7 +16,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from .errors import EtkitError
+from .errors import ArgumentError, EtkitError
 
 
 def _quiet_export_libraries() -> None:
@@ -28,19 +28,35 @@ def _quiet_export_libraries() -> None:
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
 
 
-def _progress(stage: str) -> None:
-    print(f"  {stage}...", file=sys.stderr, flush=True)
+def _progress_printer():
+    """Prints each export stage as it starts, with the time since the first."""
+    import time
+
+    start = time.perf_counter()
+
+    def show(stage: str) -> None:
+        print(f"  [{time.perf_counter() - start:6.1f} s] {stage}...", file=sys.stderr, flush=True)
+
+    return show
 
 
 def cmd_export(args) -> int:
     _quiet_export_libraries()
     from . import spec as spec_mod
-    from .exporter import export
+    from .exporter import export, load_calibration, parse_dynamic
 
     shapes = [spec_mod.parse_shape(s) for s in args.input_shape] if args.input_shape else None
     model, example = spec_mod.resolve(args.spec, shapes)
+    dynamic = parse_dynamic(args.dynamic, example) if args.dynamic else None
+    calibration = None
+    if args.calibration:
+        if args.quantize != "int8":
+            raise ArgumentError("--calibration is for --quantize int8 (static quantization)")
+        calibration = load_calibration(args.calibration, example, dynamic)
     print(f"exporting {args.spec} ({args.backend}{', ' + args.quantize if args.quantize else ''})", file=sys.stderr)
-    report = export(model, example, args.output, backend=args.backend, quantize=args.quantize, progress=_progress)
+    report = export(model, example, args.output, backend=args.backend, quantize=args.quantize,
+                    calibration=calibration, dynamic_shapes=dynamic, verify=not args.no_verify,
+                    progress=_progress_printer())
     print(report.summary())
     return 0
 
@@ -152,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantize", choices=[q for q in export_mod.QUANTIZE_MODES if q])
     p.add_argument("--input-shape", action="append", metavar="1x3x224x224",
                    help="float32 example input shape, once per input (for models from a file or module)")
+    p.add_argument("--calibration", metavar="FILE.npz",
+                   help="samples for --quantize int8: one array per input, in order, each shaped [N, *input shape]")
+    p.add_argument("--dynamic", action="append", metavar="[INPUT:]DIM=MIN..MAX",
+                   help="a dynamic dimension: batch=1..8 (dim 0 of every input), 2=1..64, or 1:0=1..8 (input 1 only)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip loading the program in etkit's runtime and comparing it with eager PyTorch")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="export the tutorial model, run it with et-run and compare with PyTorch")

@@ -1,4 +1,5 @@
-"""nn.Module -> .pte: torch.export, Edge dialect, lowering, to_executorch.
+"""nn.Module -> .pte: torch.export, quantization, Edge dialect, lowering,
+to_executorch, and a check of the result in etkit's own runtime.
 
 torch and executorch are imported inside the functions: ``import etkit`` and
 running a program need numpy only.
@@ -6,18 +7,32 @@ running a program need numpy only.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import ExportError
 
 BACKENDS = ("xnnpack", "portable")
 QUANTIZE_MODES = (None, "int8", "int8-dynamic")
+STAGES = ("capture", "quantize", "lower", "serialize", "verify")
 
 Progress = Callable[[str], None]
+
+
+@dataclass
+class Accuracy:
+    """How far the program's outputs are from eager PyTorch's, on the example inputs."""
+
+    max_abs_error: float
+    cosine_similarity: float  # the lowest over the outputs
+
+    def __str__(self) -> str:
+        return f"max |error| {self.max_abs_error:.3g}, cosine {self.cosine_similarity:.6f}"
 
 
 @dataclass
@@ -32,14 +47,28 @@ class ExportReport:
     portable_ops: int
     delegated_subgraphs: int
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    methods: list[str] = field(default_factory=lambda: ["forward"])
+    # Per method, from running the written .pte in etkit's runtime (None when verify=False).
+    accuracy: dict[str, Accuracy] | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.accuracy is not None
 
     def summary(self) -> str:
         q = f", {self.quantize}" if self.quantize else ""
-        return (
-            f"wrote {self.path} ({self.size_bytes:,} bytes, {self.backend}{q}): "
+        m = f", methods {', '.join(self.methods)}" if self.methods != ["forward"] else ""
+        lines = [
+            f"wrote {self.path} ({self.size_bytes:,} bytes, {self.backend}{q}{m}): "
             f"{self.delegated_ops} operators delegated in {self.delegated_subgraphs} subgraph(s), "
             f"{self.portable_ops} on portable kernels"
-        )
+        ]
+        if self.accuracy is None:
+            lines.append("not verified (--no-verify)")
+        for name, acc in (self.accuracy or {}).items():
+            lines.append(f"verified {name} in etkit's runtime against eager PyTorch: {acc}")
+        lines.append("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.stage_seconds.items()))
+        return "\n".join(lines)
 
 
 def _check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
@@ -66,42 +95,59 @@ class _Stages:
         try:
             return fn()
         finally:
-            self.seconds[name] = time.perf_counter() - start
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
-def _capture(model, example_inputs: tuple, dynamic_shapes):
+def _size_oblivious(dynamic: bool):
+    # torch.export specialises a dimension whose example size is 1 (a batch of
+    # one, the usual example) and then rejects it as dynamic; size-oblivious
+    # reasoning keeps it symbolic. Lowering needs it too: without it a
+    # quantized graph's batch bound shrank from 8 to 2 in to_edge.
+    if not dynamic:
+        return contextlib.nullcontext()
+    import torch.fx.experimental._config as fx_config
+
+    return fx_config.patch(backed_size_oblivious=True)
+
+
+def _capture(model, example_inputs: tuple, dynamic_shapes, what: str = ""):
     import torch
 
     try:
-        return torch.export.export(model, example_inputs, dynamic_shapes=dynamic_shapes, strict=False)
+        with _size_oblivious(dynamic_shapes is not None):
+            return torch.export.export(model, example_inputs, dynamic_shapes=dynamic_shapes, strict=False)
     except Exception as e:  # torch raises many types here; name the cause, keep the chain.
-        raise ExportError(f"torch.export could not capture {type(model).__name__}: {e}") from e
+        name = what or type(model).__name__
+        raise ExportError(f"torch.export could not capture {name}: {str(e).strip()}") from e
 
 
-def _quantize(model, example_inputs: tuple, dynamic_shapes, mode: str, calibration: Iterable | None):
-    """PT2E quantization with ExecuTorch's XNNPACK quantizer; returns the re-exported program."""
+def _quantize(program, example_inputs: tuple, dynamic_shapes, mode: str, calibration: Iterable | None, what: str):
+    """PT2E quantization of a captured program with ExecuTorch's XNNPACK quantizer
+    (symmetric, per-channel weights); returns the re-captured program."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
     )
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    graph = _capture(model, example_inputs, dynamic_shapes).module()
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=(mode == "int8-dynamic"))
-    prepared = prepare_pt2e(graph, XNNPACKQuantizer().set_global(config))
+    try:
+        prepared = prepare_pt2e(program.module(), XNNPACKQuantizer().set_global(config))
+    except Exception as e:
+        raise ExportError(f"preparing {what} for {mode} quantization failed: {e}") from e
     samples = [example_inputs] if calibration is None else [_as_tuple(s) for s in calibration]
     if not samples:
         raise ExportError("calibration is empty: give at least one input tuple")
-    for sample in samples:
+    for i, sample in enumerate(samples):
         if len(sample) != len(example_inputs):
             raise ExportError(
-                f"a calibration sample has {len(sample)} input(s) but the model takes {len(example_inputs)}"
+                f"calibration sample {i} has {len(sample)} input(s) but {what} takes {len(example_inputs)}"
             )
         try:
             prepared(*sample)
         except Exception as e:
-            raise ExportError(f"calibration failed: {e}") from e
-    return _capture(convert_pt2e(prepared), example_inputs, dynamic_shapes)
+            raise ExportError(f"calibrating {what} failed on sample {i}: {e}") from e
+    return _capture(convert_pt2e(prepared), example_inputs, dynamic_shapes, what)
 
 
 def _lower(programs: dict, backend: str):
@@ -131,6 +177,137 @@ def _count_delegation(edge) -> tuple[int, int, int]:
     return delegated, portable, subgraphs
 
 
+def _needs_quantized_out_variants(edge) -> bool:
+    for name in edge.methods:
+        for node in edge.exported_program(name).graph.nodes:
+            if node.op == "call_function" and "quantized_decomposed" in str(node.target):
+                return True
+    return False
+
+
+def _serialize(edge, path: Path) -> int:
+    if _needs_quantized_out_variants(edge):
+        # Registers the out-variants of the quantize/dequantize operators left
+        # outside a delegate (all of them with the portable backend); without
+        # it to_executorch fails with "Missing out variants". etkit's runtime
+        # links its own copy of these kernels (executorch::kernels_quantized):
+        # both in one process exports and runs, but the plugin re-registers
+        # the runtime's platform layer, so runtime log lines are no longer
+        # routed through etkit in this process. Hence only when needed.
+        import executorch.kernels.quantized  # noqa: F401
+    try:
+        buffer = edge.to_executorch().buffer
+    except Exception as e:
+        raise ExportError(f"to_executorch failed: {e}") from e
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(buffer)
+    tmp.replace(path)  # never leave a half-written .pte behind
+    return len(buffer)
+
+
+def _tensors(value) -> list:
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    return [v for v in tree_flatten(value)[0] if isinstance(v, torch.Tensor)]
+
+
+def compare_outputs(got: Sequence, want: Sequence) -> Accuracy:
+    """Largest absolute error and lowest cosine similarity between two lists of arrays."""
+    import numpy as np
+
+    worst, cosine = 0.0, 1.0
+    for g, w in zip(got, want):
+        g = np.asarray(g, dtype=np.float64).ravel()
+        w = np.asarray(w, dtype=np.float64).ravel()
+        if g.size:
+            worst = max(worst, float(np.max(np.abs(g - w))))
+        ng, nw = float(np.linalg.norm(g)), float(np.linalg.norm(w))
+        # Two zero vectors agree; one zero vector and one not do not.
+        cos = 1.0 if ng == 0 and nw == 0 else (float(g @ w) / (ng * nw) if ng and nw else 0.0)
+        cosine = min(cosine, cos)
+    return Accuracy(worst, cosine)
+
+
+def _verify(path: Path, methods: dict[str, tuple]) -> dict[str, Accuracy]:
+    """Loads every method in etkit's C++ core (a missing operator or an
+    unlinked backend fails here, not on the device), runs it on its example
+    inputs and compares with eager PyTorch."""
+    import torch
+
+    from .errors import EtkitError
+    from .runner import Runner
+
+    accuracy = {}
+    for name, (module, example, _) in methods.items():
+        try:
+            runner = Runner(path, method=name)
+        except EtkitError as e:
+            raise ExportError(f"the exported program does not load in etkit's runtime: {e}") from e
+        if not all(isinstance(x, torch.Tensor) for x in example):
+            raise ExportError(f"cannot verify {name}: its example inputs are not all tensors (pass verify=False)")
+        try:
+            got = runner.run([x.detach().cpu().contiguous().numpy() for x in example])
+        except EtkitError as e:
+            raise ExportError(f"method {name} of the exported program failed in etkit's runtime: {e}") from e
+        with torch.no_grad():
+            want = [t.detach().cpu().numpy() for t in _tensors(module(*example))]
+        if len(got) != len(want):
+            raise ExportError(f"method {name} returned {len(got)} output(s); eager PyTorch returned {len(want)}")
+        accuracy[name] = compare_outputs(got, want)
+    return accuracy
+
+
+def _as_module(fn, name: str):
+    """A method given as a callable becomes a module whose forward calls it."""
+    import torch
+
+    if isinstance(fn, torch.nn.Module):
+        return fn
+    if not callable(fn):
+        raise ExportError(f"method {name!r} is a {type(fn).__name__}, not a module or a callable")
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            owner = getattr(fn, "__self__", None)
+            # A bound method of a module (model.encode): keep the module as a
+            # submodule so that its weights are parameters, not baked constants.
+            self.owner = owner if isinstance(owner, torch.nn.Module) else None
+            self.fn = None if self.owner is not None else fn
+
+        def forward(self, *args):
+            if self.owner is not None:
+                return getattr(self.owner, fn.__name__)(*args)
+            return self.fn(*args)
+
+    Wrapped.__name__ = Wrapped.__qualname__ = getattr(fn, "__name__", name)
+    return Wrapped()
+
+
+def _method_table(model, example_inputs, dynamic_shapes, methods: Mapping | None) -> dict[str, tuple]:
+    import torch
+
+    table = {"forward": (model, _as_tuple(example_inputs), dynamic_shapes)}
+    for name, entry in (methods or {}).items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ExportError(f"method name {name!r} is not an identifier")
+        if name in table:
+            raise ExportError(f"method {name!r} is given twice (forward is the model itself)")
+        if not isinstance(entry, (tuple, list)) or len(entry) not in (2, 3):
+            raise ExportError(
+                f"method {name!r}: expected (module_or_callable, example_inputs[, dynamic_shapes]), "
+                f"got {type(entry).__name__}"
+            )
+        fn, example, *shapes = entry
+        table[name] = (_as_module(fn, name), _as_tuple(example), shapes[0] if shapes else None)
+    for name, (module, _, _) in table.items():
+        if isinstance(module, torch.nn.Module):
+            module.eval()
+    return table
+
+
 def export(
     model,
     example_inputs,
@@ -140,6 +317,8 @@ def export(
     quantize: str | None = None,
     calibration: Iterable | None = None,
     dynamic_shapes=None,
+    methods: Mapping[str, tuple] | None = None,
+    verify: bool = True,
     progress: Progress | None = None,
 ) -> ExportReport:
     """Exports ``model`` to an ExecuTorch program at ``path``.
@@ -148,36 +327,44 @@ def export(
     portable kernels) or "portable". ``quantize`` is None, "int8" (static,
     calibrated on ``calibration``, an iterable of input tuples that defaults to
     the example inputs) or "int8-dynamic". ``dynamic_shapes`` goes to
-    torch.export as is. ``progress`` is called with each stage's name.
+    torch.export as is (``torch.export.Dim`` with bounds; the program then
+    takes any shape within them).
+
+    ``methods`` adds methods beside ``forward`` (the model itself):
+    ``{"encode": (module_or_callable, example_inputs[, dynamic_shapes])}``; a
+    callable such as ``model.encode`` is wrapped in a module. Each method is
+    quantized like forward, on its own example inputs.
+
+    With ``verify`` (the default) the written program is loaded in etkit's
+    C++ runtime, each method run on its example inputs and compared with
+    eager PyTorch: ``ExportReport.accuracy``. A program that does not load
+    (a missing operator, an unlinked backend) raises ExportError.
+    ``progress`` is called with each stage's name as it starts (STAGES).
     """
     _check_choice("backend", backend, BACKENDS)
     _check_choice("quantize", quantize, QUANTIZE_MODES)
-    import torch
+    import torch  # noqa: F401  (fail early, with torch's own message, if it is missing)
 
-    example_inputs = _as_tuple(example_inputs)
-    if isinstance(model, torch.nn.Module):
-        model = model.eval()
+    table = _method_table(model, example_inputs, dynamic_shapes, methods)
     stages = _Stages(progress)
-    if quantize:
-        program = stages.run("quantize", lambda: _quantize(model, example_inputs, dynamic_shapes, quantize, calibration))
-    else:
-        program = stages.run("capture", lambda: _capture(model, example_inputs, dynamic_shapes))
-    edge = stages.run("lower", lambda: _lower({"forward": program}, backend))
-    delegated, portable, subgraphs = _count_delegation(edge)
 
-    def serialize() -> int:
-        try:
-            buffer = edge.to_executorch().buffer
-        except Exception as e:
-            raise ExportError(f"to_executorch failed: {e}") from e
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(buffer)
-        tmp.replace(out)  # never leave a half-written .pte behind
-        return len(buffer)
+    def describe(name: str, module) -> str:
+        return type(module).__name__ if name == "forward" else f"method {name!r} ({type(module).__name__})"
 
-    size = stages.run("serialize", serialize)
+    out = Path(path)
+    with _size_oblivious(any(ds is not None for _, _, ds in table.values())):
+        captured = stages.run(
+            "capture", lambda: {n: _capture(m, ex, ds, describe(n, m)) for n, (m, ex, ds) in table.items()}
+        )
+        if quantize:
+            captured = stages.run("quantize", lambda: {
+                n: _quantize(captured[n], ex, ds, quantize, calibration if n == "forward" else None, describe(n, m))
+                for n, (m, ex, ds) in table.items()
+            })
+        edge = stages.run("lower", lambda: _lower(captured, backend))
+        delegated, portable, subgraphs = _count_delegation(edge)
+        size = stages.run("serialize", lambda: _serialize(edge, out))
+    accuracy = stages.run("verify", lambda: _verify(out, table)) if verify else None
     return ExportReport(
         path=str(path),
         backend=backend,
@@ -187,4 +374,91 @@ def export(
         portable_ops=portable,
         delegated_subgraphs=subgraphs,
         stage_seconds=stages.seconds,
+        methods=list(table),
+        accuracy=accuracy,
     )
+
+
+_DYNAMIC = re.compile(r"^(?:(?P<input>\d+):)?(?P<dim>batch|\d+)=(?P<min>\d+)\.\.(?P<max>\d+)$")
+
+
+def parse_dynamic(specs: Sequence[str], example_inputs) -> tuple:
+    """``--dynamic`` texts -> torch.export dynamic_shapes (one dict per input).
+
+    ``DIM=MIN..MAX`` makes dimension DIM of every input dynamic, sharing one
+    size (``batch`` means 0: ``batch=1..8``); ``I:DIM=MIN..MAX`` only that of
+    input I (counted from 0). The example inputs' sizes must lie within.
+    """
+    from torch.export import Dim
+
+    example = _as_tuple(example_inputs)
+    shapes: list[dict] = [{} for _ in example]
+    for text in specs:
+        m = _DYNAMIC.match(text.strip())
+        if not m:
+            raise ExportError(f"bad --dynamic {text!r}: expected DIM=MIN..MAX (e.g. batch=1..8 or 0=1..8) "
+                              "for every input, or INPUT:DIM=MIN..MAX (e.g. 1:0=1..8) for one")
+        dim = 0 if m["dim"] == "batch" else int(m["dim"])
+        lo, hi = int(m["min"]), int(m["max"])
+        if not 1 <= lo <= hi:
+            raise ExportError(f"bad --dynamic {text!r}: need 1 <= MIN <= MAX")
+        if m["input"] is not None:
+            which = [int(m["input"])]
+            if which[0] >= len(example):
+                raise ExportError(f"bad --dynamic {text!r}: the model has {len(example)} input(s), numbered from 0")
+            name = f"input{which[0]}_dim{dim}"
+        else:
+            which = list(range(len(example)))
+            name = "batch" if dim == 0 else f"dim{dim}"
+        d = Dim(name, min=lo, max=hi)
+        for i in which:
+            shape = tuple(example[i].shape)
+            if dim >= len(shape):
+                raise ExportError(f"bad --dynamic {text!r}: input {i} has {len(shape)} dimension(s), shape {list(shape)}")
+            if not lo <= shape[dim] <= hi:
+                raise ExportError(f"bad --dynamic {text!r}: example input {i} has size {shape[dim]} in dimension "
+                                  f"{dim}, outside {lo}..{hi}")
+            shapes[i][dim] = d
+    return tuple(shapes)
+
+
+def load_calibration(path: str | os.PathLike, example_inputs, dynamic_shapes=None) -> list[tuple]:
+    """Calibration samples from an .npz file: one array per model input, in the
+    file's order (``np.savez(f, x, y)`` or ``np.savez(f, x=x, y=y)``), each
+    with the sample count as a leading dimension: array i has shape
+    ``(N, *input_i.shape)``. Returns N input tuples."""
+    import numpy as np
+    import torch
+
+    example = _as_tuple(example_inputs)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = [(k, npz[k]) for k in npz.files]
+    except FileNotFoundError:
+        raise ExportError(f"calibration file {path} does not exist") from None
+    except Exception as e:
+        raise ExportError(f"cannot read calibration file {path} as .npz: {e}") from e
+    if len(arrays) != len(example):
+        raise ExportError(f"calibration file {path} has {len(arrays)} array(s) ({', '.join(k for k, _ in arrays)}); "
+                          f"the model takes {len(example)} input(s): give one array per input, in order")
+    dynamic = [set((s or {}).keys()) if isinstance(s, dict) else set() for s in _as_tuple(dynamic_shapes or ())]
+    samples: list[list] = []
+    counts = set()
+    for i, ((key, arr), x) in enumerate(zip(arrays, example)):
+        want = tuple(x.shape)
+        fits = arr.ndim == len(want) + 1 and all(
+            got == w or (i < len(dynamic) and d in dynamic[i]) for d, (got, w) in enumerate(zip(arr.shape[1:], want))
+        )
+        if not fits:
+            raise ExportError(f"calibration array {key!r} (input {i}) has shape {list(arr.shape)}; expected "
+                              f"[N, {', '.join(map(str, want))}]: N samples of input {i}'s shape {list(want)}")
+        floating = x.dtype.is_floating_point
+        if (arr.dtype.kind == "f") != floating or arr.dtype.kind not in "fiub":
+            raise ExportError(f"calibration array {key!r} (input {i}) is {arr.dtype}; input {i} is {x.dtype}")
+        counts.add(arr.shape[0])
+        samples.append([torch.from_numpy(np.ascontiguousarray(s)).to(x.dtype) for s in arr])
+    if len(counts) != 1:
+        raise ExportError(f"calibration arrays in {path} hold different numbers of samples: {sorted(counts)}")
+    if not counts.pop():
+        raise ExportError(f"calibration file {path} holds no samples (leading dimension 0)")
+    return list(zip(*samples))

@@ -1,0 +1,339 @@
+"""etkit.export: quantization, verification, dynamic shapes, several methods, progress.
+
+Quantized exports take seconds each: each is made once per session (module
+fixtures) on the small test models.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.export import Dim
+
+import etkit
+from etkit.exporter import STAGES, compare_outputs
+from models import MODELS
+from test_cli import etkit_cmd, etkit_main  # noqa: F401  (etkit_main is a fixture)
+
+INT8_COSINE_FLOOR = 0.99
+
+
+def _export(*args, **kwargs) -> etkit.ExportReport:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return etkit.export(*args, **kwargs)
+
+
+def _eager(model, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    with torch.no_grad():
+        out = model(*[torch.from_numpy(x) for x in inputs])
+    return [o.numpy() for o in (out if isinstance(out, tuple) else (out,))]
+
+
+def _random(shape, seed) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+# -- quantization -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cnn_int8(tmp_path_factory):
+    model, example = MODELS["cnn"]()
+    calibration = [(torch.from_numpy(_random((1, 3, 16, 16), seed)),) for seed in range(8)]
+    path = tmp_path_factory.mktemp("q") / "cnn_int8.pte"
+    stages = []
+    report = _export(model, example, path, quantize="int8", calibration=calibration, progress=stages.append)
+    return model, path, report, stages
+
+
+@pytest.mark.slow
+def test_int8_static_cnn_is_close_to_eager(cnn_int8):
+    model, path, report, stages = cnn_int8
+    assert report.quantize == "int8" and report.delegated_subgraphs >= 1
+    assert stages == ["capture", "quantize", "lower", "serialize", "verify"]
+    acc = report.accuracy["forward"]
+    assert acc.cosine_similarity >= INT8_COSINE_FLOOR and acc.max_abs_error > 0  # int8 is not exact
+    runner = etkit.Runner(path)
+    for seed in range(10, 13):  # inputs it was not calibrated on
+        x = [_random((1, 3, 16, 16), seed)]
+        got, want = runner.run(x), _eager(model, x)
+        assert compare_outputs(got, want).cosine_similarity >= INT8_COSINE_FLOOR
+
+
+@pytest.mark.slow
+def test_int8_dynamic_mlp(tmp_path):
+    model, example = MODELS["mlp"]()
+    report = _export(model, example, tmp_path / "d.pte", quantize="int8-dynamic")
+    assert report.accuracy["forward"].cosine_similarity >= INT8_COSINE_FLOOR
+    x = [_random((1, 20), 3)]
+    got = etkit.Runner(tmp_path / "d.pte").run(x)
+    assert compare_outputs(got, _eager(model, x)).cosine_similarity >= INT8_COSINE_FLOOR
+
+
+@pytest.mark.slow
+def test_int8_portable_from_cli_with_calibration(tmp_path):
+    """Portable int8 needs executorch's export-time quantized plugin in the process that then verifies the
+    program in etkit's runtime, which links its own quantized kernels: both must coexist. A fresh process,
+    because the plugin takes over the runtime's log routing for the rest of the process."""
+    model, _ = MODELS["mlp"]()
+    np.savez(tmp_path / "cal.npz", _random((16, 1, 20), 0))
+    out = tmp_path / "q.pte"
+    done = etkit_cmd("export", "tiny-classifier", "-o", out, "--backend", "portable", "--quantize", "int8",
+                     "--calibration", tmp_path / "cal.npz")
+    assert done.returncode == 0, done.stderr
+    assert "verified forward" in done.stdout and "cosine" in done.stdout
+    runner = etkit.Runner(out)
+    assert runner.backends == []  # every quantized operator ran on etkit's linked kernels
+    x = [_random((1, 20), 5)]
+    assert compare_outputs(runner.run(x), _eager(model, x)).cosine_similarity >= INT8_COSINE_FLOOR
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"x": np.zeros((4, 20), np.float32)}, "expected [N, 1, 20]"),
+    ({"x": np.zeros((4, 1, 20), np.float32), "y": np.zeros((4, 1, 20), np.float32)}, "has 2 array(s)"),
+    ({"x": np.zeros((4, 1, 20), np.int64)}, "is int64; input 0 is torch.float32"),
+    ({"x": np.zeros((0, 1, 20), np.float32)}, "holds no samples"),
+])
+def test_calibration_file_that_does_not_fit(tmp_path, etkit_main, arrays, message):  # noqa: F811
+    np.savez(tmp_path / "cal.npz", **arrays)
+    done = etkit_main("export", "tiny-classifier", "-o", tmp_path / "x.pte", "--quantize", "int8",
+                      "--calibration", tmp_path / "cal.npz")
+    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "x.pte").exists()
+
+
+def test_calibration_file_errors(tmp_path, etkit_main):  # noqa: F811
+    (tmp_path / "junk.npz").write_text("not a zip")
+    for args, message in [
+        (["--quantize", "int8", "--calibration", tmp_path / "absent.npz"], "does not exist"),
+        (["--quantize", "int8", "--calibration", tmp_path / "junk.npz"], "cannot read calibration file"),
+        (["--calibration", tmp_path / "junk.npz"], "--calibration is for --quantize int8"),
+    ]:
+        done = etkit_main("export", "tiny-classifier", "-o", tmp_path / "x.pte", *args)
+        assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_unknown_choices_raise_export_error(tmp_path):
+    model, example = MODELS["mlp"]()
+    with pytest.raises(etkit.ExportError, match="unknown quantize 'int4'"):
+        etkit.export(model, example, tmp_path / "x.pte", quantize="int4")
+    with pytest.raises(etkit.ExportError, match="unknown backend 'gpu'"):
+        etkit.export(model, example, tmp_path / "x.pte", backend="gpu")
+    with pytest.raises(etkit.ExportError, match="calibration sample 0 has 2 input"):
+        etkit.export(model, example, tmp_path / "x.pte", quantize="int8", calibration=[(example[0], example[0])])
+
+
+# -- verification -------------------------------------------------------------------------------------------
+
+
+def test_fp32_export_is_verified_against_eager(exported, tmp_path):
+    model, example = MODELS["two_io"]()
+    report = _export(model, example, tmp_path / "v.pte")
+    assert report.verified and set(report.accuracy) == {"forward"}
+    assert report.accuracy["forward"].max_abs_error < 1e-5
+    assert report.accuracy["forward"].cosine_similarity > 0.999999
+    assert "verified forward" in report.summary()
+    unverified = _export(model, example, tmp_path / "n.pte", verify=False)
+    assert unverified.accuracy is None and "verify" not in unverified.stage_seconds
+
+
+_lib = None
+
+
+def _custom_op_model():
+    """A model using an operator that etkit's runtime does not link: exports, but cannot load."""
+    global _lib
+    if _lib is None:
+        _lib = torch.library.Library("etkit_test", "DEF")
+        _lib.define("twice(Tensor x) -> Tensor")
+        _lib.define("twice.out(Tensor x, *, Tensor(a!) out) -> Tensor(a!)")
+        _lib.impl("twice", lambda x: x * 2, "CompositeExplicitAutograd")
+        _lib.impl("twice.out", lambda x, *, out: out.copy_(x * 2), "CompositeExplicitAutograd")
+
+    class UsesCustomOp(nn.Module):
+        def forward(self, x):
+            return torch.ops.etkit_test.twice(x) + 1
+
+    return UsesCustomOp(), (torch.randn(2, 3),)
+
+
+def test_missing_operator_fails_at_export(tmp_path):
+    model, example = _custom_op_model()
+    with pytest.raises(etkit.ExportError) as info:
+        _export(model, example, tmp_path / "c.pte", backend="portable")
+    message = str(info.value)
+    assert "does not load in etkit's runtime" in message and "OperatorMissing" in message
+    assert "etkit_test::twice.out" in message
+    # Without verification it is written, and fails only when loaded.
+    report = _export(model, example, tmp_path / "c.pte", backend="portable", verify=False)
+    assert report.accuracy is None and "not verified" in report.summary()
+    with pytest.raises(etkit.ExecutionError, match="OperatorMissing"):
+        etkit.Runner(tmp_path / "c.pte").run([np.zeros((2, 3), np.float32)])
+
+
+def test_model_export_cannot_capture(tmp_path):
+    class DataDependent(nn.Module):
+        def forward(self, x):
+            return x * 2 if x.sum() > 0 else -x
+
+    with pytest.raises(etkit.ExportError, match="torch.export could not capture DataDependent"):
+        _export(DataDependent(), (torch.randn(3),), tmp_path / "x.pte")
+    assert not (tmp_path / "x.pte").exists()
+
+
+# -- dynamic shapes -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cnn_dynamic(tmp_path_factory):
+    model, example = MODELS["cnn"]()
+    path = tmp_path_factory.mktemp("dyn") / "cnn_dyn.pte"
+    report = _export(model, example, path, dynamic_shapes=({0: Dim("batch", min=1, max=4)},))
+    return model, path, report
+
+
+def test_dynamic_batch_runner(cnn_dynamic):
+    model, path, report = cnn_dynamic
+    assert report.accuracy["forward"].max_abs_error < 1e-5
+    runner = etkit.Runner(path)
+    assert runner.inputs[0].dynamism == "bounded" and runner.inputs[0].shape == (4, 3, 16, 16)
+    for batch in (1, 2, 4):
+        x = [_random((batch, 3, 16, 16), batch)]
+        (got,) = runner.run(x)
+        assert got.shape == (batch, 5)
+        np.testing.assert_allclose(got, _eager(model, x)[0], rtol=1e-5, atol=1e-5)
+    with pytest.raises(etkit.InputError, match=r"within the bounds \[4, 3, 16, 16\].*dimension 0 is 5"):
+        runner.run([_random((5, 3, 16, 16), 0)])
+
+
+def test_dynamic_batch_et_run(cnn_dynamic, run_et, tmp_path):
+    model, path, _ = cnn_dynamic
+    x = _random((3, 3, 16, 16), 7)
+    np.save(tmp_path / "x.npy", x)
+    done = run_et(path, "--input", tmp_path / "x.npy", "--output-dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "output_0.npy"), _eager(model, [x])[0], rtol=1e-5, atol=1e-5)
+    np.save(tmp_path / "big.npy", _random((6, 3, 16, 16), 0))
+    done = run_et(path, "--input", tmp_path / "big.npy")
+    assert done.returncode == 1 and "[4, 3, 16, 16]" in done.stderr, done.stderr
+
+
+def test_dynamic_from_cli(tmp_path, etkit_main):  # noqa: F811
+    out = tmp_path / "d.pte"
+    done = etkit_main("export", "tiny-classifier", "-o", out, "--dynamic", "batch=1..8")
+    assert done.returncode == 0, done.stderr
+    runner = etkit.Runner(out)
+    assert runner.inputs[0].shape == (8, 20) and runner.inputs[0].dynamic
+    model, _ = MODELS["mlp"]()
+    x = [_random((6, 20), 1)]
+    np.testing.assert_allclose(runner.run(x)[0], _eager(model, x)[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("batch=1-8", "expected DIM=MIN..MAX"),
+    ("batch=4..2", "need 1 <= MIN <= MAX"),
+    ("2=1..8", "input 0 has 2 dimension(s)"),
+    ("3:0=1..8", "the model has 1 input(s)"),
+    ("batch=2..8", "example input 0 has size 1 in dimension 0, outside 2..8"),
+])
+def test_bad_dynamic_flag(tmp_path, etkit_main, spec, message):  # noqa: F811
+    done = etkit_main("export", "tiny-classifier", "-o", tmp_path / "x.pte", "--dynamic", spec)
+    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_dynamic_for_one_input(tmp_path):
+    model, example = MODELS["two_io"]()
+    shapes = etkit.exporter.parse_dynamic(["1:0=1..5"], example)
+    assert shapes[0] == {} and shapes[1][0].max == 5  # noqa: PLR2004
+    # torch.export finds that the two batch sizes must be equal (they are added): name the cause.
+    with pytest.raises(etkit.ExportError, match="could not capture"):
+        _export(model, example, tmp_path / "x.pte", dynamic_shapes=shapes)
+    both = etkit.exporter.parse_dynamic(["batch=1..5"], example)
+    report = _export(model, example, tmp_path / "ok.pte", dynamic_shapes=both)
+    runner = etkit.Runner(tmp_path / "ok.pte")
+    x = [_random((5, 6), 0), _random((5, 4), 1)]
+    for g, w in zip(runner.run(x), _eager(model, x)):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    assert report.accuracy["forward"].max_abs_error < 1e-5
+
+
+# -- several methods ----------------------------------------------------------------------------------------
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc = nn.Linear(8, 3)
+        self.dec = nn.Linear(3, 8)
+
+    def encode(self, x):
+        return torch.tanh(self.enc(x))
+
+    def decode(self, z):
+        return self.dec(z)
+
+    def forward(self, x):
+        return self.decode(self.encode(x))
+
+
+@pytest.fixture(scope="module")
+def autoencoder(tmp_path_factory):
+    torch.manual_seed(0)
+    model = AutoEncoder().eval()
+    path = tmp_path_factory.mktemp("methods") / "ae.pte"
+    report = _export(model, (torch.randn(2, 8),), path,
+                     methods={"encode": (model.encode, (torch.randn(2, 8),)),
+                              "decode": (model.decode, (torch.randn(2, 3),))})
+    return model, path, report
+
+
+def test_several_methods_runner(autoencoder):
+    model, path, report = autoencoder
+    assert report.methods == ["forward", "encode", "decode"]
+    assert all(a.max_abs_error < 1e-5 for a in report.accuracy.values())
+    x, z = _random((2, 8), 0), _random((2, 3), 1)
+    with torch.no_grad():
+        want = {"forward": model(torch.from_numpy(x)), "encode": model.encode(torch.from_numpy(x)),
+                "decode": model.decode(torch.from_numpy(z))}
+    for name, inputs in [("forward", [x]), ("encode", [x]), ("decode", [z])]:
+        runner = etkit.Runner(path, method=name)
+        assert sorted(runner.method_names) == ["decode", "encode", "forward"]
+        np.testing.assert_allclose(runner.run(inputs)[0], want[name].numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_several_methods_et_run(autoencoder, run_et, tmp_path):
+    model, path, _ = autoencoder
+    x = _random((2, 8), 3)
+    np.save(tmp_path / "x.npy", x)
+    done = run_et(path, "--method", "encode", "--input", tmp_path / "x.npy", "--output-dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    with torch.no_grad():
+        want = model.encode(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "output_0.npy"), want, rtol=1e-5, atol=1e-5)
+
+
+def test_bad_methods_argument(tmp_path):
+    model = AutoEncoder().eval()
+    x = (torch.randn(2, 8),)
+    for methods, message in [
+        ({"forward": (model, x)}, "given twice"),
+        ({"bad name": (model.encode, x)}, "not an identifier"),
+        ({"encode": model.encode}, r"expected \(module_or_callable, example_inputs"),
+        ({"encode": (42, x)}, "not a module or a callable"),
+    ]:
+        with pytest.raises(etkit.ExportError, match=message):
+            etkit.export(model, x, tmp_path / "x.pte", methods=methods)
+
+
+def test_progress_stages_in_order(exported, tmp_path, etkit_main):  # noqa: F811
+    assert STAGES == ("capture", "quantize", "lower", "serialize", "verify")
+    done = etkit_main("export", "tiny-classifier", "-o", tmp_path / "p.pte")
+    assert done.returncode == 0, done.stderr
+    shown = [s for s in STAGES if f"] {s}..." in done.stderr]
+    assert shown == ["capture", "lower", "serialize", "verify"], done.stderr
+    assert "stages: capture" in done.stdout
