@@ -23,9 +23,11 @@ def _quiet_export_libraries() -> None:
     # torch, torchao and executorch warn at length on import and export; the
     # user asked for a .pte, not for their deprecation notices.
     warnings.filterwarnings("ignore")
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    import torch  # noqa: F401  (torch sets its loggers' levels on import: quiet them after)
+
     for name in ("torch", "torchao", "executorch", "root"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
 
 
 def _progress_printer():
