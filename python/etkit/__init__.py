@@ -14,12 +14,14 @@ from .errors import (
     ProgramError,
     SpecError,
 )
-from .exporter import ExportReport, export
+from .exporter import Accuracy, ExportReport, export
+from .inspection import inspect
 from .runner import Runner, TensorInfo
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accuracy",
     "ArgumentError",
     "EtkitError",
     "ExecutionError",
@@ -32,4 +34,5 @@ __all__ = [
     "SpecError",
     "TensorInfo",
     "export",
+    "inspect",
 ]

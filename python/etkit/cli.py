@@ -63,6 +63,16 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_inspect(args) -> int:
+    import json
+
+    from .inspection import format_inspection, inspect
+
+    info = inspect(args.program)
+    print(json.dumps(info, indent=2) if args.json else format_inspection(info))
+    return 0
+
+
 def cmd_demo(args) -> int:
     """Export the tutorial's model, run it with et-run, compare with eager PyTorch."""
     _quiet_export_libraries()
@@ -177,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-verify", action="store_true",
                    help="skip loading the program in etkit's runtime and comparing it with eager PyTorch")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("inspect", help="describe a .pte: methods, inputs, operators, delegates, sizes")
+    p.add_argument("program", help="the .pte to describe")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("demo", help="export the tutorial model, run it with et-run and compare with PyTorch")
     p.add_argument("--workdir", help="where to write the .pte, input and outputs (default: a temp dir)")
