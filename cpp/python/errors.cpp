@@ -28,7 +28,13 @@ void init_errors() {
 }
 
 void raise(const Error& error) {
-  PyErr_SetString(class_for(error.code), error.message.c_str());
+  // Messages may quote bytes of a damaged file: decode leniently, or the
+  // caller would get a UnicodeDecodeError instead of the etkit error.
+  PyObject* message = PyUnicode_DecodeUTF8(error.message.data(), static_cast<Py_ssize_t>(error.message.size()), "replace");
+  if (message) {
+    PyErr_SetObject(class_for(error.code), message);
+    Py_DECREF(message);
+  }
   throw py::error_already_set();
 }
 

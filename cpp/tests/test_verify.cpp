@@ -241,6 +241,18 @@ TEST(Verify, IndicesOutOfRange) {
   expect_rejected(b, "refers to value 77777");
 }
 
+TEST(Verify, NamesMustBeUtf8) {
+  Bytes b = read(kXnnpack);
+  auto* name = plan(b)->mutable_name();
+  ASSERT_GT(name->size(), 1u);
+  const_cast<char*>(name->c_str())[1] = '\xe5';  // a lead byte without its continuation
+  expect_rejected(b, "method 0 has a name that is not UTF-8");
+  b = read(kXnnpack);
+  auto* id = plan(b)->mutable_delegates()->GetMutableObject(0)->mutable_id();
+  const_cast<char*>(id->c_str())[0] = '\xc0';  // never valid in UTF-8
+  expect_rejected(b, "delegate 0 has a backend name that is not UTF-8");
+}
+
 TEST(Verify, DelegateDataReference) {
   Bytes b = read(kXnnpack);
   auto* d = plan(b)->mutable_delegates()->GetMutableObject(0);

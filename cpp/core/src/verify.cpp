@@ -70,6 +70,29 @@ size_t element_size(int8_t type) {
   }
 }
 
+// Names end up in messages and Python strings, which must be valid UTF-8.
+bool is_utf8(const flatbuffers::String* s) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s->data());
+  const size_t n = s->size();
+  for (size_t i = 0; i < n;) {
+    const uint8_t c = p[i];
+    size_t len = 0;
+    uint8_t lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c < 0x80) len = 1;
+    else if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else return false;
+    if (n - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const uint8_t b = p[i + k];
+      if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 template <typename T>
 size_t count(const flatbuffers::Vector<T>* v) {
   return v ? v->size() : 0;
@@ -166,7 +189,8 @@ class Checker {
     const auto* delegates = p_->backend_delegate_data();
     for (size_t i = 0; i < count(p_->named_data()); ++i) {
       const auto* nd = p_->named_data()->Get(i);
-      if (!nd) return bad("named data entry " + str(i) + " is empty");
+      if (!nd || !nd->key()) return bad("named data entry " + str(i) + " is empty");
+      if (!is_utf8(nd->key())) return bad("named data entry " + str(i) + " has a key that is not UTF-8");
       ETKIT_TRY(segment_index(nd->segment_index(), "named data entry " + str(i)));
       roles_[nd->segment_index()] = "named data";
     }
@@ -238,6 +262,7 @@ class Checker {
 
   Status plan(const fb::ExecutionPlan* plan, size_t index) {
     if (!plan || !plan->name()) return bad("method " + str(index) + " has no name");
+    if (!is_utf8(plan->name())) return bad("method " + str(index) + " has a name that is not UTF-8");
     const std::string method = "method '" + std::string(plan->name()->c_str()) + "'";
     const size_t n_values = count(plan->values());
 
@@ -262,6 +287,9 @@ class Checker {
     for (size_t k = 0; k < n_operators; ++k) {
       const auto* op = plan->operators()->Get(k);
       if (!op || !op->name()) return bad(method + " operator " + str(k) + " has no name");
+      if (!is_utf8(op->name()) || (op->overload() && !is_utf8(op->overload()))) {
+        return bad(method + " operator " + str(k) + " has a name that is not UTF-8");
+      }
     }
     const size_t n_delegates = count(plan->delegates());
     for (size_t k = 0; k < n_delegates; ++k) ETKIT_TRY(delegate(plan->delegates()->Get(k), method, k));
@@ -332,6 +360,7 @@ class Checker {
   Status delegate(const fb::BackendDelegate* d, const std::string& method, size_t k) const {
     const std::string where = method + " delegate " + str(k);
     if (!d || !d->id() || !d->processed()) return bad(where + " is incomplete");
+    if (!is_utf8(d->id())) return bad(where + " has a backend name that is not UTF-8");
     const auto* ref = d->processed();
     if (ref->location() == fb::DataLocation_INLINE) {
       if (ref->index() >= count(p_->backend_delegate_data())) {
