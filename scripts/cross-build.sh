@@ -194,7 +194,10 @@ build_aarch64() {
 # Starts the bundled ARM64 et-run through the bundled loader and libraries, so
 # the board needs nothing installed. On another architecture it runs under
 # qemu-aarch64 (Debian: qemu-user) when that is installed.
-here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
+self=$0
+# Through a symlink (say from a folder on PATH) the files are beside the target.
+[ ! -L "$self" ] || self=$(readlink -f "$self") || exit 1
+here=$(CDPATH= cd -- "$(dirname -- "$self")" && pwd) || exit 1
 set -- "$here/lib/ld-linux-aarch64.so.1" --library-path "$here/lib" --argv0 et-run "$here/bin/et-run" "$@"
 case $(uname -m) in
   aarch64 | arm64 | armv8*) exec "$@" ;;

@@ -111,6 +111,12 @@ def test_launcher_runs_from_anywhere(bundle_dir, qemu_env, exported, tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, env=qemu_env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "output 0  float32[1, 4]" in done.stdout
+    # And through a symlink, as from a folder on PATH.
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "et-run").symlink_to(bundle_dir / "et-run")
+    done = subprocess.run([str(tmp_path / "bin" / "et-run"), str(program.path)], capture_output=True, text=True,
+                          env=qemu_env, timeout=300)
+    assert done.returncode == 0 and "output 0  float32[1, 4]" in done.stdout, done.stderr
 
     # Its exit codes are et-run's: 1 rejected program, 2 bad command line.
     bad = tmp_path / "bad.pte"
