@@ -9,6 +9,7 @@ few seconds, see scripts/cross-build.sh).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -115,6 +116,13 @@ def test_launcher_runs_from_anywhere(bundle_dir, qemu_env, exported, tmp_path):
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "et-run").symlink_to(bundle_dir / "et-run")
     done = subprocess.run([str(tmp_path / "bin" / "et-run"), str(program.path)], capture_output=True, text=True,
+                          env=qemu_env, timeout=300)
+    assert done.returncode == 0 and "output 0  float32[1, 4]" in done.stdout, done.stderr
+
+    # And from a folder whose path has spaces in it.
+    moved = tmp_path / "my boards" / "et run"
+    shutil.copytree(bundle_dir, moved, symlinks=True)
+    done = subprocess.run([str(moved / "et-run"), str(program.path)], capture_output=True, text=True,
                           env=qemu_env, timeout=300)
     assert done.returncode == 0 and "output 0  float32[1, 4]" in done.stdout, done.stderr
 

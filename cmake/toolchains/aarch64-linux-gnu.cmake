@@ -16,3 +16,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+# The preset points at the SDK that scripts/cross-build.sh downloads: say so
+# rather than let find_package(executorch) fail with a generic message.
+if(ETKIT_EXECUTORCH_ROOT AND NOT EXISTS "${ETKIT_EXECUTORCH_ROOT}/lib/cmake/executorch")
+  message(FATAL_ERROR "etkit: no ARM64 ExecuTorch SDK at ${ETKIT_EXECUTORCH_ROOT}. "
+                      "Run scripts/cross-build.sh aarch64 DIR, which downloads it (third_party/README.md).")
+endif()
