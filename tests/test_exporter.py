@@ -181,9 +181,23 @@ def test_model_export_cannot_capture(tmp_path):
         def forward(self, x):
             return x * 2 if x.sum() > 0 else -x
 
-    with pytest.raises(etkit.ExportError, match="torch.export could not capture DataDependent"):
+    with pytest.raises(etkit.ExportError, match="torch.export could not capture DataDependent") as info:
         _export(DataDependent(), (torch.randn(3),), tmp_path / "x.pte")
+    assert "data-dependent" in str(info.value) and "x.sum() > 0" in str(info.value)  # the cause and the line
+    assert len(str(info.value)) < 600  # not torch's pages of advice
     assert not (tmp_path / "x.pte").exists()
+
+
+def test_model_export_cannot_capture_from_cli(tmp_path, etkit_main):  # noqa: F811
+    (tmp_path / "dd.py").write_text(
+        "import torch\n"
+        "class DataDependent(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x * 2 if x.sum() > 0 else -x\n"
+    )
+    done = etkit_main("export", f"{tmp_path / 'dd.py'}:DataDependent", "-o", tmp_path / "x.pte", "--input-shape", "3")
+    assert done.returncode == 1 and "could not capture DataDependent" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and "def forward" not in done.stderr
 
 
 # -- dynamic shapes -----------------------------------------------------------------------------------------
@@ -251,7 +265,7 @@ def test_dynamic_for_one_input(tmp_path):
     shapes = etkit.exporter.parse_dynamic(["1:0=1..5"], example)
     assert shapes[0] == {} and shapes[1][0].max == 5  # noqa: PLR2004
     # torch.export finds that the two batch sizes must be equal (they are added): name the cause.
-    with pytest.raises(etkit.ExportError, match="could not capture"):
+    with pytest.raises(etkit.ExportError, match="could not capture.*input1_dim0"):
         _export(model, example, tmp_path / "x.pte", dynamic_shapes=shapes)
     both = etkit.exporter.parse_dynamic(["batch=1..5"], example)
     report = _export(model, example, tmp_path / "ok.pte", dynamic_shapes=both)

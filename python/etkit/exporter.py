@@ -8,8 +8,10 @@ running a program need numpy only.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,15 +112,36 @@ def _size_oblivious(dynamic: bool):
     return fx_config.patch(backed_size_oblivious=True)
 
 
+def _torch_cause(message: str) -> str:
+    """torch.export's first line and the user's line it points at, without its
+    pages of debugging advice (the full text stays in the exception chain)."""
+    lines = [line for line in message.strip().splitlines()]
+    cause = lines[0].strip() if lines else "unknown error"
+    # A constraint violation explains itself in "- ..." bullets.
+    cause += "".join(" " + x.strip() for x in lines[1:] if x.strip().startswith("- "))
+    for i, line in enumerate(lines):
+        if line.strip().startswith("The following call raised this error"):
+            where = [x.strip() for x in lines[i + 1: i + 3] if x.strip()]
+            if where:
+                cause += " | raised at " + ": ".join(where)
+            break
+    return cause
+
+
 def _capture(model, example_inputs: tuple, dynamic_shapes, what: str = ""):
     import torch
 
+    printed = io.StringIO()
     try:
-        with _size_oblivious(dynamic_shapes is not None):
-            return torch.export.export(model, example_inputs, dynamic_shapes=dynamic_shapes, strict=False)
+        # On a data-dependent branch torch prints the partial graph to stderr
+        # before raising; the error names the cause, so hold the print back.
+        with _size_oblivious(dynamic_shapes is not None), contextlib.redirect_stderr(printed):
+            program = torch.export.export(model, example_inputs, dynamic_shapes=dynamic_shapes, strict=False)
     except Exception as e:  # torch raises many types here; name the cause, keep the chain.
         name = what or type(model).__name__
-        raise ExportError(f"torch.export could not capture {name}: {str(e).strip()}") from e
+        raise ExportError(f"torch.export could not capture {name}: {_torch_cause(str(e))}") from e
+    sys.stderr.write(printed.getvalue())
+    return program
 
 
 def _quantize(program, example_inputs: tuple, dynamic_shapes, mode: str, calibration: Iterable | None, what: str):
