@@ -77,6 +77,8 @@ def test_bundle_rejects_bad_programs_before_building(tmp_path, programs):
         etkit.bundle.bundle([programs[0].path, twin / programs[0].path.name], out)
     with pytest.raises(ProgramError):
         etkit.bundle.bundle([not_pte], out)
+    with pytest.raises(ArgumentError, match="does not exist"):
+        etkit.bundle.bundle([programs[0].path], tmp_path / "no" / "board")
     with pytest.raises(ArgumentError, match="not an etkit checkout"):
         etkit.bundle.bundle([programs[0].path], out, source=tmp_path)
     assert not out.exists()

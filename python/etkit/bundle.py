@@ -100,7 +100,8 @@ def bundle(
     out = Path(output).resolve()
     if out == root or out in root.parents:
         raise ArgumentError(f"refusing to replace {out} with a bundle")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.parent.is_dir():
+        raise ArgumentError(f"the folder that should hold {out} does not exist")
 
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
         staged = Path(tmp) / "bundle"
