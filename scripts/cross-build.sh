@@ -66,8 +66,10 @@ apt_install() {
 }
 
 # Temporary bundle beside DIR (same file system, so the final move is a rename).
+# Whatever is half-made when the script stops goes: the staged bundle, a download.
 stage=""
-cleanup() { [ -z "$stage" ] || rm -rf "$stage"; }
+download=""
+cleanup() { rm -rf ${stage:+"$stage"} ${download:+"$download"}; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 new_stage() {
@@ -98,11 +100,10 @@ fetch_aarch64_sdk() {
   [ -n "$py" ] && "$py" -m pip --version >/dev/null 2>&1 ||
     die "pip is needed to download the ARM64 ExecuTorch wheel: run scripts/setup.sh first"
   echo "cross-build: downloading executorch $EXECUTORCH_VERSION for manylinux_2_28_aarch64 into third_party/executorch-aarch64/"
-  local tmp
-  tmp="$(mktemp -d "$root/third_party/.executorch-aarch64.XXXXXX")"
+  download="$(mktemp -d "$root/third_party/.executorch-aarch64.XXXXXX")"
+  local tmp=$download
   if ! "$py" -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_aarch64 \
       --python-version 3.11 --implementation cp "executorch==$EXECUTORCH_VERSION" -d "$tmp/wheel" >&2; then
-    rm -rf "$tmp"
     die "could not download executorch==$EXECUTORCH_VERSION (manylinux_2_28_aarch64, cp311) from PyPI"
   fi
   # Only what a C++ consumer needs: libraries, headers, CMake package, schema, licences.
@@ -115,13 +116,13 @@ with zipfile.ZipFile(wheel) as z:
     names = [n for n in z.namelist() if n.startswith(keep) or (".dist-info/licenses/" in n)]
     z.extractall(tmp + "/sdk", names)
 EOF
-    rm -rf "$tmp"
     die "the downloaded wheel could not be unpacked"
   fi
   touch "$tmp/sdk/.complete-$EXECUTORCH_VERSION"
   rm -rf "$dest"
   mv "$tmp/sdk" "$dest"
   rm -rf "$tmp"
+  download=""
 }
 
 # Every shared library bin/et-run loads, transitively, resolved in the SDK and
@@ -175,8 +176,9 @@ build_aarch64() {
 
   local sysroot_lib=/usr/aarch64-linux-gnu/lib
   search_dirs=("$sdk/lib" "$sysroot_lib")
-  local lib
-  for lib in $(needed_closure "$stage/bin/et-run"); do
+  local lib libs
+  libs="$(needed_closure "$stage/bin/et-run")"  # an assignment, so that its failure stops the script
+  for lib in $libs; do
     cp -L "$lib" "$stage/lib/"
   done
   cp -L "$sysroot_lib/ld-linux-aarch64.so.1" "$stage/lib/"
