@@ -14,10 +14,14 @@ if(NOT ETKIT_EXECUTORCH_ROOT)
   set(ETKIT_EXECUTORCH_ROOT "${_etkit_et_root}" CACHE PATH "Root of the ExecuTorch C++ SDK" FORCE)
 endif()
 
-# The package's find root rules must not reroot this path into a sysroot.
-set(executorch_DIR "${ETKIT_EXECUTORCH_ROOT}/lib/cmake/executorch")
-find_package(executorch REQUIRED CONFIG
-  COMPONENTS kernels_optimized kernels_quantized backend_xnnpack threadpool etdump
-  NO_CMAKE_FIND_ROOT_PATH)
+if(EXISTS "${ETKIT_EXECUTORCH_ROOT}/lib/cmake/ExecuTorch/executorch-config.cmake")
+  include(EtkitExecutorchSource)  # an SDK built from ExecuTorch's source (Android)
+else()
+  # The package's find root rules must not reroot this path into a sysroot.
+  set(executorch_DIR "${ETKIT_EXECUTORCH_ROOT}/lib/cmake/executorch")
+  find_package(executorch REQUIRED CONFIG
+    COMPONENTS kernels_optimized kernels_quantized backend_xnnpack threadpool etdump
+    NO_CMAKE_FIND_ROOT_PATH)
+endif()
 message(STATUS "etkit: ExecuTorch SDK ${EXECUTORCH_BUILD_VERSION} at ${ETKIT_EXECUTORCH_ROOT}")
 set(ETKIT_EXECUTORCH_LIBDIR "${ETKIT_EXECUTORCH_ROOT}/lib")

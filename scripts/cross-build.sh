@@ -237,11 +237,10 @@ build_android() {
     die "ANDROID_NDK=$ANDROID_NDK has no build/cmake/android.toolchain.cmake: point it at an Android NDK folder"
   [ -n "${ETKIT_ANDROID_SDK:-}" ] ||
     die "ETKIT_ANDROID_SDK is not set: build the ExecuTorch SDK for Android as docs/android.md says and export its install prefix"
-  if [ ! -f "$ETKIT_ANDROID_SDK/lib/cmake/executorch/executorch-config.cmake" ]; then
-    [ ! -f "$ETKIT_ANDROID_SDK/lib/cmake/ExecuTorch/executorch-config.cmake" ] ||
-      die "ETKIT_ANDROID_SDK=$ETKIT_ANDROID_SDK is ExecuTorch's source install, whose CMake targets etkit does not map yet (docs/android.md, 'Known gap')"
-    die "ETKIT_ANDROID_SDK=$ETKIT_ANDROID_SDK has no lib/cmake/executorch/executorch-config.cmake (see docs/android.md)"
-  fi
+  # A source install (cmake/EtkitExecutorchSource.cmake maps its targets) or a wheel-style package.
+  [ -f "$ETKIT_ANDROID_SDK/lib/cmake/ExecuTorch/executorch-config.cmake" ] ||
+    [ -f "$ETKIT_ANDROID_SDK/lib/cmake/executorch/executorch-config.cmake" ] ||
+    die "ETKIT_ANDROID_SDK=$ETKIT_ANDROID_SDK has no lib/cmake/ExecuTorch/executorch-config.cmake: install the SDK built as docs/android.md says"
   local cmake build="$root/build/android-arm64-v8a"
   cmake="$(cmake_bin)"
   export PATH="$(dirname "$cmake"):$PATH"
