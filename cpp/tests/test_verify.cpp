@@ -241,6 +241,22 @@ TEST(Verify, IndicesOutOfRange) {
   expect_rejected(b, "refers to value 77777");
 }
 
+TEST(Verify, InputsMustNotBeConstants) {
+  Bytes b = read(kPortable);
+  const int32_t input = plan(b)->inputs()->Get(0);
+  auto* t = as_tensor(plan(b)->mutable_values()->GetMutableObject(static_cast<size_t>(input)));
+  ASSERT_NE(t, nullptr);
+  // Point the input at a constant: set_input would copy into the read-only file.
+  int32_t constant = -1;
+  for (size_t i = 0; i < plan(b)->values()->size() && constant < 0; ++i) {
+    const auto* c = plan(b)->values()->Get(i)->val_as_Tensor();
+    if (c && !c->allocation_info() && c->data_buffer_idx() > 0) constant = static_cast<int32_t>(i);
+  }
+  ASSERT_GE(constant, 0);
+  plan(b)->mutable_inputs()->Mutate(0, constant);
+  expect_rejected(b, "input 0 is a constant tensor");
+}
+
 TEST(Verify, NamesMustBeUtf8) {
   Bytes b = read(kXnnpack);
   auto* name = plan(b)->mutable_name();

@@ -134,6 +134,7 @@ etkit::Status write_text(const std::string& path, const std::string& text) {
 
 int run(const Options& o) {
   etkit::set_runtime_log_echo(o.verbose);
+  etkit::exit_on_runtime_abort(1);  // a program the runtime can't run is rejected: exit 1, not SIGABRT
   if (o.threads > 0 && !etkit::set_thread_count(static_cast<uint32_t>(o.threads))) {
     return fail(etkit::make_error(etkit::ErrorCode::kExecution, "could not set the thread pool to " +
                                                                     std::to_string(o.threads) + " threads"));

@@ -39,24 +39,40 @@ double ms_since(Clock::time_point start) {
 // thread so that errors can quote them.
 
 std::atomic<bool> g_echo_runtime_log{false};
+std::atomic<int> g_exit_code_on_runtime_abort{-1};
 thread_local std::vector<std::string> t_runtime_log;
+thread_local std::string t_last_fatal;
 
 void capture_log(et_timestamp_t, et_pal_log_level_t level, const char*, const char*, size_t, const char* message,
                  size_t length) {
   std::string line(message, length);
   while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
   if (g_echo_runtime_log) std::fprintf(stderr, "[executorch %c] %s\n", static_cast<char>(level), line.c_str());
+  if (level == kFatal) t_last_fatal = line;
   if (level == kError || level == kFatal) {
     if (t_runtime_log.size() >= 4) t_runtime_log.erase(t_runtime_log.begin());
     t_runtime_log.push_back(std::move(line));
   }
 }
 
+// A failed ET_CHECK (a kernel handed values of the wrong kind by a damaged
+// program, ...) ends the process: say why, then exit or abort as configured.
+[[noreturn]] void on_runtime_abort() {
+  std::fprintf(stderr, "etkit: error: the ExecuTorch runtime stopped on a failed check: %s\n",
+               t_last_fatal.empty() ? "(no message)" : t_last_fatal.c_str());
+  std::fflush(stderr);
+  if (const int code = g_exit_code_on_runtime_abort; code >= 0) std::_Exit(code);
+  std::abort();
+}
+
 }  // namespace
+
+void exit_on_runtime_abort(int code) { g_exit_code_on_runtime_abort = code; }
 
 void init_runtime() {
   static const bool done = [] {
-    rt::register_pal(rt::PalImpl::create(capture_log, __FILE__));
+    rt::register_pal(rt::PalImpl::create(nullptr, on_runtime_abort, nullptr, nullptr, capture_log, nullptr, nullptr,
+                                         __FILE__));
     rt::runtime_init();
     return true;
   }();

@@ -281,6 +281,14 @@ class Checker {
 
     for (size_t v = 0; v < n_values; ++v) ETKIT_TRY(value(plan->values()->Get(v), n_values, method, v));
     ETKIT_TRY(value_indices(plan->inputs(), n_values, method + " input list"));
+    // set_input copies into an input's memory: a constant's is the read-only file.
+    for (size_t k = 0; k < count(plan->inputs()); ++k) {
+      const auto* v = plan->values()->Get(static_cast<size_t>(plan->inputs()->Get(k)));
+      const auto* t = v->val_as_Tensor();
+      if (t && !t->allocation_info() && t->data_buffer_idx() > 0) {
+        return bad(method + " input " + str(k) + " is a constant tensor");
+      }
+    }
     ETKIT_TRY(value_indices(plan->outputs(), n_values, method + " output list"));
 
     const size_t n_operators = count(plan->operators());

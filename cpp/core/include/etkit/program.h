@@ -124,4 +124,10 @@ std::vector<std::string> registered_backends();
 /// users see etkit's messages. With `echo` they are also written to stderr.
 void set_runtime_log_echo(bool echo);
 
+/// The runtime stops the process when one of its internal checks fails (a
+/// damaged program can trigger that inside a kernel). etkit always prints
+/// the check's message first; with this, a command-line tool then exits with
+/// `code` instead of raising SIGABRT. Not for library hosts such as Python.
+void exit_on_runtime_abort(int code);
+
 }  // namespace etkit
