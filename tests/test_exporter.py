@@ -322,7 +322,8 @@ def autoencoder(tmp_path_factory):
     path = tmp_path_factory.mktemp("methods") / "ae.pte"
     report = _export(model, (torch.randn(2, 8),), path,
                      methods={"encode": (model.encode, (torch.randn(2, 8),)),
-                              "decode": (model.decode, (torch.randn(2, 3),))})
+                              "decode": (model.decode, (torch.randn(2, 3),))},
+                     bundled_program=path.with_suffix(".bpte"))
     return model, path, report
 
 
@@ -365,9 +366,76 @@ def test_bad_methods_argument(tmp_path):
 
 
 def test_progress_stages_in_order(exported, tmp_path, etkit_main):  # noqa: F811
-    assert STAGES == ("capture", "quantize", "lower", "serialize", "verify")
+    assert STAGES == ("capture", "quantize", "lower", "serialize", "bundle", "verify")
     done = etkit_main("export", "tiny-classifier", "-o", tmp_path / "p.pte")
     assert done.returncode == 0, done.stderr
     shown = [s for s in STAGES if f"] {s}..." in done.stderr]
     assert shown == ["capture", "lower", "serialize", "verify"], done.stderr
     assert "stages: capture" in done.stdout
+
+
+# -- bundled test vectors -----------------------------------------------------------------------------------
+
+
+def test_bundled_program_verifies_on_et_run(autoencoder, run_et):
+    _, path, report = autoencoder
+    bpte = path.with_suffix(".bpte")
+    assert report.bundled_program == str(bpte) and "et-run --verify" in report.summary()
+    done = run_et(bpte, "--verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for method in ("forward", "encode", "decode"):
+        assert f"ok       {method} case 0" in done.stdout
+    assert "3 passed, 0 failed" in done.stdout
+    done = run_et(bpte, "--verify", "--method", "encode")
+    assert done.returncode == 0 and "1 passed, 0 failed" in done.stdout, done.stdout + done.stderr
+
+
+def test_bundled_program_from_cli(tmp_path, etkit_main, run_et):  # noqa: F811
+    done = etkit_main("export", "tiny-classifier", "-o", tmp_path / "t.pte", "--bundled-program", tmp_path / "t.bpte")
+    assert done.returncode == 0, done.stderr
+    done = run_et(tmp_path / "t.bpte", "--verify")
+    assert done.returncode == 0 and "1 passed, 0 failed" in done.stdout, done.stdout + done.stderr
+
+
+def test_bundled_mismatch_exits_1_with_the_errors(exported, run_et, tmp_path):
+    """Expected outputs that the program does not produce (eager's plus one) must fail --verify."""
+    from executorch.devtools.bundled_program.config import MethodTestCase, MethodTestSuite
+    from executorch.devtools.bundled_program.core import BundledProgram
+    from executorch.devtools.bundled_program.serialize import serialize_from_bundled_program_to_flatbuffer
+
+    e = exported("two_io")
+    x = [torch.from_numpy(a) for a in e.random_inputs(0)]
+    wrong = [torch.from_numpy(o) + 1 for o in e.eager(e.random_inputs(0))]
+    right = [torch.from_numpy(o) for o in e.eager(e.random_inputs(0))]
+    suites = [MethodTestSuite("forward", [MethodTestCase(inputs=x, expected_outputs=right),
+                                          MethodTestCase(inputs=x, expected_outputs=wrong)])]
+    bpte = tmp_path / "wrong.bpte"
+    bpte.write_bytes(serialize_from_bundled_program_to_flatbuffer(
+        BundledProgram(None, suites, pte_file_path=str(e.path))))
+    done = run_et(bpte, "--verify")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ok       forward case 0" in done.stdout
+    assert "MISMATCH forward case 1" in done.stdout and "output 0: 6 of 6 element(s) differ" in done.stdout
+    assert "1 passed, 1 failed" in done.stdout
+    # a tolerance wide enough accepts it
+    done = run_et(bpte, "--verify", "--atol", "1.5")
+    assert done.returncode == 0 and "2 passed, 0 failed" in done.stdout, done.stdout + done.stderr
+
+
+def test_bundled_bad_use(exported, run_et, tmp_path):
+    e = exported("mlp")
+    done = run_et(e.path, "--verify")
+    assert done.returncode == 1 and "not a bundled program (.bpte)" in done.stderr
+    done = run_et(e.path, "--atol", "1")
+    assert done.returncode == 2 and "needs --verify" in done.stderr
+    _export(*MODELS["mlp"](), tmp_path / "m.pte", bundled_program=tmp_path / "m.bpte", verify=False)
+    done = run_et(tmp_path / "m.bpte")
+    assert done.returncode == 1 and "check it with --verify" in done.stderr
+    done = run_et(tmp_path / "m.bpte", "--verify", "--bench")
+    assert done.returncode == 2
+    done = run_et(tmp_path / "m.bpte", "--verify", "--method", "nope")
+    assert done.returncode == 1 and "no test cases for method 'nope'" in done.stderr
+    data = (tmp_path / "m.bpte").read_bytes()
+    (tmp_path / "cut.bpte").write_bytes(data[: len(data) // 2])
+    done = run_et(tmp_path / "cut.bpte", "--verify")
+    assert done.returncode == 1 and "not a well-formed bundled program" in done.stderr, done.stderr

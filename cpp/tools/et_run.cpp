@@ -14,6 +14,9 @@
 #include <CLI/CLI.hpp>
 
 #include "etkit/benchmark.h"
+#ifdef ETKIT_WITH_BUNDLED
+#include "etkit/bundled.h"
+#endif
 #include "etkit/inputs.h"
 #include "etkit/npy.h"
 #include "etkit/profiler.h"
@@ -38,6 +41,10 @@ struct Options {
   bool profile = false;
   std::string etdump;
   bool verbose = false;
+  bool verify = false;
+  bool method_given = false;
+  double rtol = 1e-3;
+  double atol = 1e-5;
 };
 
 int fail(const etkit::Error& e) {
@@ -132,8 +139,31 @@ etkit::Status write_text(const std::string& path, const std::string& text) {
   return {};
 }
 
+#ifdef ETKIT_WITH_BUNDLED
+// --verify: the bundled inputs through the program, outputs against the bundled ones.
+int verify(const Options& o) {
+  auto cases = etkit::verify_bundled(o.program, o.method_given ? o.method : "", etkit::BundledTolerance{o.rtol, o.atol});
+  if (!cases.ok()) return fail(cases.error());
+  size_t failed = 0;
+  for (const auto& c : *cases) {
+    std::printf("%-8s %s case %zu  max |error| %.3g%s%s\n", c.passed ? "ok" : "MISMATCH", c.method.c_str(), c.index,
+                c.max_abs_error, c.passed ? "" : "  ", c.problem.c_str());
+    failed += c.passed ? 0 : 1;
+  }
+  std::printf("%zu passed, %zu failed (rtol %g, atol %g)\n", cases->size() - failed, failed, o.rtol, o.atol);
+  return failed ? kExitRejected : 0;
+}
+#endif
+
 int run(const Options& o) {
   etkit::set_runtime_log_echo(o.verbose);
+#ifdef ETKIT_WITH_BUNDLED
+  if (o.verify) return verify(o);
+  if (etkit::is_bundled_program(o.program)) {
+    return fail(etkit::make_error(etkit::ErrorCode::kInvalidProgram,
+                                  o.program + " is a bundled program (.bpte): check it with --verify"));
+  }
+#endif
   etkit::exit_on_runtime_abort(1);  // a program the runtime can't run is rejected: exit 1, not SIGABRT
   if (o.threads > 0 && !etkit::set_thread_count(static_cast<uint32_t>(o.threads))) {
     return fail(etkit::make_error(etkit::ErrorCode::kExecution, "could not set the thread pool to " +
@@ -198,7 +228,7 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"et-run: run and benchmark an ExecuTorch program (.pte) natively."};
   app.add_option("program", o.program, "the .pte file")->required();
-  app.add_option("--method", o.method, "method to run")->capture_default_str();
+  auto* method = app.add_option("--method", o.method, "method to run")->capture_default_str();
   app.add_option("--input", o.inputs, "input .npy file, once per input, in order (default: seeded random inputs)");
   app.add_option("--output-dir", o.output_dir, "write output_<i>.npy files here");
   app.add_option("--seed", o.seed, "seed of the generated inputs")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -216,9 +246,26 @@ int main(int argc, char** argv) {
   app.add_flag("--profile", o.profile, "per-operator and per-delegate timings");
   app.add_option("--etdump", o.etdump, "write a raw ETDump of one traced run to PATH");
   app.add_flag("--verbose", o.verbose, "print the runtime's own log lines");
+#ifdef ETKIT_WITH_BUNDLED
+  auto* verify_flag = app.add_flag("--verify", o.verify,
+                                   "PROGRAM is a .bpte: run its bundled inputs, compare with its expected outputs "
+                                   "(every method unless --method)");
+  auto* rtol = app.add_option("--rtol", o.rtol, "relative tolerance of --verify")->capture_default_str()->check(CLI::NonNegativeNumber);
+  auto* atol = app.add_option("--atol", o.atol, "absolute tolerance of --verify")->capture_default_str()->check(CLI::NonNegativeNumber);
+#endif
 
   try {
     app.parse(argc, argv);
+    o.method_given = method->count() > 0;
+#ifdef ETKIT_WITH_BUNDLED
+    for (auto* opt : {rtol, atol}) {
+      if (opt->count() > 0 && !o.verify) throw CLI::ValidationError(opt->get_name(), "needs --verify");
+    }
+    if (o.verify && (o.bench || o.profile || !o.inputs.empty() || !o.output_dir.empty() || !o.etdump.empty())) {
+      throw CLI::ValidationError(verify_flag->get_name(), "runs the bundled inputs: it takes no --input, --output-dir, "
+                                                          "--bench, --profile or --etdump");
+    }
+#endif
     for (auto* opt : {warmup, iterations, min_s, max_s, json}) {
       if (opt->count() > 0 && !o.bench) throw CLI::ValidationError(opt->get_name(), "needs --bench");
     }

@@ -58,7 +58,7 @@ def cmd_export(args) -> int:
     print(f"exporting {args.spec} ({args.backend}{', ' + args.quantize if args.quantize else ''})", file=sys.stderr)
     report = export(model, example, args.output, backend=args.backend, quantize=args.quantize,
                     calibration=calibration, dynamic_shapes=dynamic, verify=not args.no_verify,
-                    progress=_progress_printer())
+                    bundled_program=args.bundled_program, progress=_progress_printer())
     print(report.summary())
     return 0
 
@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a dynamic dimension: batch=1..8 (dim 0 of every input), 2=1..64, or 1:0=1..8 (input 1 only)")
     p.add_argument("--no-verify", action="store_true",
                    help="skip loading the program in etkit's runtime and comparing it with eager PyTorch")
+    p.add_argument("--bundled-program", metavar="FILE.bpte",
+                   help="also write a bundled program: the .pte plus the example inputs and eager outputs, "
+                        "for et-run --verify")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("inspect", help="describe a .pte: methods, inputs, operators, delegates, sizes")

@@ -21,7 +21,7 @@ from .errors import ExportError
 
 BACKENDS = ("xnnpack", "portable")
 QUANTIZE_MODES = (None, "int8", "int8-dynamic")
-STAGES = ("capture", "quantize", "lower", "serialize", "verify")
+STAGES = ("capture", "quantize", "lower", "serialize", "bundle", "verify")
 
 Progress = Callable[[str], None]
 
@@ -52,6 +52,7 @@ class ExportReport:
     methods: list[str] = field(default_factory=lambda: ["forward"])
     # Per method, from running the written .pte in etkit's runtime (None when verify=False).
     accuracy: dict[str, Accuracy] | None = None
+    bundled_program: str | None = None  # the .bpte written beside the .pte, if any
 
     @property
     def verified(self) -> bool:
@@ -65,6 +66,9 @@ class ExportReport:
             f"{self.delegated_ops} operators delegated in {self.delegated_subgraphs} subgraph(s), "
             f"{self.portable_ops} on portable kernels"
         ]
+        if self.bundled_program:
+            lines.append(f"wrote {self.bundled_program} (the program with its example inputs and eager outputs: "
+                         "et-run --verify checks them)")
         if self.accuracy is None:
             lines.append("not verified (--no-verify)")
         for name, acc in (self.accuracy or {}).items():
@@ -208,7 +212,35 @@ def _needs_quantized_out_variants(edge) -> bool:
     return False
 
 
-def _serialize(edge, path: Path) -> int:
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # never leave a half-written file behind
+
+
+def _bundle(manager, methods: dict[str, tuple], path: Path) -> None:
+    """Writes a BundledProgram (.bpte): the program plus, per method, its
+    example inputs and eager PyTorch's outputs, for `et-run --verify`."""
+    import torch
+    from executorch.devtools.bundled_program.config import MethodTestCase, MethodTestSuite
+    from executorch.devtools.bundled_program.core import BundledProgram
+    from executorch.devtools.bundled_program.serialize import serialize_from_bundled_program_to_flatbuffer
+
+    suites = []
+    for name, (module, example, _) in methods.items():
+        with torch.no_grad():
+            expected = [t.detach().clone() for t in _tensors(module(*example))]
+        suites.append(MethodTestSuite(method_name=name, test_cases=[
+            MethodTestCase(inputs=list(example), expected_outputs=expected)]))
+    try:
+        data = serialize_from_bundled_program_to_flatbuffer(BundledProgram(manager, suites))
+    except Exception as e:
+        raise ExportError(f"bundling test vectors into {path} failed: {e}") from e
+    _write(path, data)
+
+
+def _serialize(edge, path: Path):
     if _needs_quantized_out_variants(edge):
         # Registers the out-variants of the quantize/dequantize operators left
         # outside a delegate (all of them with the portable backend); without
@@ -219,14 +251,12 @@ def _serialize(edge, path: Path) -> int:
         # routed through etkit in this process. Hence only when needed.
         import executorch.kernels.quantized  # noqa: F401
     try:
-        buffer = edge.to_executorch().buffer
+        manager = edge.to_executorch()
+        buffer = manager.buffer
     except Exception as e:
         raise ExportError(f"to_executorch failed: {e}") from e
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(buffer)
-    tmp.replace(path)  # never leave a half-written .pte behind
-    return len(buffer)
+    _write(path, buffer)
+    return manager, len(buffer)
 
 
 def _tensors(value) -> list:
@@ -342,6 +372,7 @@ def export(
     dynamic_shapes=None,
     methods: Mapping[str, tuple] | None = None,
     verify: bool = True,
+    bundled_program: str | os.PathLike | None = None,
     progress: Progress | None = None,
 ) -> ExportReport:
     """Exports ``model`` to an ExecuTorch program at ``path``.
@@ -362,6 +393,9 @@ def export(
     C++ runtime, each method run on its example inputs and compared with
     eager PyTorch: ``ExportReport.accuracy``. A program that does not load
     (a missing operator, an unlinked backend) raises ExportError.
+    ``bundled_program`` also writes a BundledProgram (.bpte) there: the program with
+    each method's example inputs and eager outputs, which ``et-run --verify``
+    checks on the device.
     ``progress`` is called with each stage's name as it starts (STAGES).
     """
     _check_choice("backend", backend, BACKENDS)
@@ -386,7 +420,9 @@ def export(
             })
         edge = stages.run("lower", lambda: _lower(captured, backend))
         delegated, portable, subgraphs = _count_delegation(edge)
-        size = stages.run("serialize", lambda: _serialize(edge, out))
+        manager, size = stages.run("serialize", lambda: _serialize(edge, out))
+        if bundled_program is not None:
+            stages.run("bundle", lambda: _bundle(manager, table, Path(bundled_program)))
     accuracy = stages.run("verify", lambda: _verify(out, table)) if verify else None
     return ExportReport(
         path=str(path),
@@ -399,6 +435,7 @@ def export(
         stage_seconds=stages.seconds,
         methods=list(table),
         accuracy=accuracy,
+        bundled_program=None if bundled_program is None else str(bundled_program),
     )
 
 
