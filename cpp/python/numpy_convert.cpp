@@ -40,7 +40,20 @@ std::vector<TensorView> view_arrays(const py::sequence& arrays, std::vector<py::
       raise(make_error(ErrorCode::kInvalidInput, "input " + std::to_string(i) + " has unsupported numpy dtype " +
                                                      std::string(py::str(arr.dtype()))));
     }
-    if (!(arr.flags() & py::array::c_style)) arr = py::array::ensure(arr, py::array::c_style);
+    if (!(arr.flags() & py::array::c_style)) {
+      // A strided view can describe far more memory than a copy could hold.
+      py::array copy;
+      try {
+        copy = py::array::ensure(arr, py::array::c_style);
+      } catch (py::error_already_set&) {
+      }
+      if (!copy) {
+        raise(make_error(ErrorCode::kInvalidInput, "input " + std::to_string(i) +
+                                                       " is a non-contiguous array that could not be copied (shape " +
+                                                       std::string(py::str(arr.attr("shape"))) + ")"));
+      }
+      arr = copy;
+    }
     keep.push_back(arr);
     TensorView v{*dtype, std::vector<int64_t>(arr.shape(), arr.shape() + arr.ndim()), arr.data()};
     views.push_back(std::move(v));

@@ -9,6 +9,37 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from . import _core
+from .errors import ArgumentError, InputError
+
+
+# Argument checks: the binding would raise a bare TypeError (or worse, numpy
+# a ValueError); every failure from etkit is an EtkitError.
+def _int(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ArgumentError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < lo:
+        raise ArgumentError(f"{name} must be {lo} or more, got {value}")
+    if value > hi:
+        raise ArgumentError(f"{name} must be at most {hi}, got {value}")
+    return int(value)
+
+
+def _float(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ArgumentError(f"{name} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _arrays(inputs) -> list:
+    """A list of the inputs, one array per method input."""
+    if isinstance(inputs, np.ndarray):
+        raise InputError("inputs must be a list with one array per method input; wrap a single array as [x]")
+    if isinstance(inputs, (str, bytes, dict)) or not hasattr(inputs, "__iter__"):
+        raise InputError(f"inputs must be a list of numpy arrays, got {type(inputs).__name__}")
+    return list(inputs)
+
+
+_INT64_MAX = 2**63 - 1
 
 
 class TensorInfo(NamedTuple):
@@ -43,7 +74,26 @@ class Runner(_core.Runner):
     """
 
     def __init__(self, path: str | os.PathLike, method: str = "forward", threads: int | None = None) -> None:
-        super().__init__(os.fspath(path), method, threads)
+        try:
+            fs_path = os.fsencode(path)  # bytes: any path the OS accepts, undecodable names too
+        except TypeError:
+            raise ArgumentError(f"path must be a str or os.PathLike, got {type(path).__name__}") from None
+        if b"\0" in fs_path:
+            raise ArgumentError(f"path {path!r} contains a NUL character")
+        if not isinstance(method, str):
+            raise ArgumentError(f"method must be a str, got {type(method).__name__}")
+        if threads is not None:
+            threads = _int("threads", threads, 1, 2**31 - 1)
+        super().__init__(fs_path, method, threads)
+        self._fs_path = fs_path
+
+    @property
+    def path(self) -> str:
+        return os.fsdecode(self._fs_path)  # the core's copy may not be valid UTF-8
+
+    def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Runs the method on one array per input; returns its outputs."""
+        return super().run(_arrays(inputs))
 
     def __repr__(self) -> str:
         return f"Runner({self.path!r}, method={self.method!r})"
@@ -75,9 +125,18 @@ class Runner(_core.Runner):
         random ones."""
         given = {"warmup": warmup, "iterations": iterations, "min_seconds": min_seconds, "max_seconds": max_seconds}
         params = {k: (_core.BENCH_DEFAULTS[k] if v is None else v) for k, v in given.items()}
+        for k in ("warmup", "iterations"):
+            params[k] = _int(k, params[k], -_INT64_MAX, _INT64_MAX)  # the core says which values make sense
+        for k in ("min_seconds", "max_seconds"):
+            params[k] = _float(k, params[k])
+        inputs = None if inputs is None else _arrays(inputs)
+        seed = _int("seed", seed, 0, 2**64 - 1)
         return json.loads(self._benchmark_json(**params, inputs=inputs, seed=seed))
 
     def profile(self, runs: int = 20, warmup: int = 3, inputs: Sequence[np.ndarray] | None = None, seed: int = 0) -> list[dict]:
         """Per-operator and per-delegate time per run, largest first: dicts
         with name, kind, calls, ms and share (of the traced execute time)."""
-        return self._profile(warmup, runs, inputs=inputs, seed=seed)
+        runs = _int("runs", runs, -_INT64_MAX, _INT64_MAX)
+        warmup = _int("warmup", warmup, -_INT64_MAX, _INT64_MAX)
+        inputs = None if inputs is None else _arrays(inputs)
+        return self._profile(warmup, runs, inputs=inputs, seed=_int("seed", seed, 0, 2**64 - 1))
