@@ -96,3 +96,15 @@ def test_bad_files(tmp_path, exported, etkit_main):  # noqa: F811
             etkit.inspect(tmp_path / name)
         done = etkit_main("inspect", tmp_path / name)
         assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_bundled_program(tmp_path, etkit_main):  # noqa: F811
+    model, example = MODELS["mlp"]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        etkit.export(model, example, tmp_path / "m.pte", bundled_program=tmp_path / "m.bpte", verify=False)
+    inner, bundled = etkit.inspect(tmp_path / "m.pte"), etkit.inspect(tmp_path / "m.bpte")
+    assert bundled.pop("bundled")["test_cases"] == {"forward": 1}
+    assert {**bundled, "path": ""} == {**inner, "path": ""}  # the same program inside
+    done = etkit_main("inspect", tmp_path / "m.bpte")
+    assert done.returncode == 0 and "bundled program" in done.stdout and "1 for forward" in done.stdout, done.stdout

@@ -72,6 +72,28 @@ def inspect(path: str | os.PathLike) -> dict:
         data = path.read_bytes()
     except OSError as e:
         raise ProgramError(f"cannot read {path}: {e.strerror or e}") from None
+    if data[4:8] == b"BP08":
+        return _inspect_bundled(data, path)
+    return _inspect_program(data, path)
+
+
+def _inspect_bundled(data: bytes, path: Path) -> dict:
+    """A .bpte: the program it embeds, and how many test cases each method has."""
+    from executorch.devtools.bundled_program.serialize import deserialize_from_flatbuffer_to_bundled_program
+
+    try:
+        bundle = deserialize_from_flatbuffer_to_bundled_program(data)
+    except Exception as e:
+        raise ProgramError(f"{path} is not a readable bundled program (.bpte): {e}") from e
+    info = _inspect_program(bytes(bundle.program), path)
+    info["bundled"] = {
+        "file_bytes": len(data),
+        "test_cases": {s.method_name: len(s.test_cases) for s in bundle.method_test_suites},
+    }
+    return info
+
+
+def _inspect_program(data: bytes, path: Path) -> dict:
     if len(data) < 8 or data[4:6] != b"ET":
         raise ProgramError(f"{path} is not an ExecuTorch program (no ET file identifier)")
 
@@ -163,6 +185,10 @@ def format_inspection(info: dict) -> str:
     """A readable report of inspect()'s dict."""
     sizes = info["sizes"]
     lines = [f"{info['path']}  ({sizes['file']:,} bytes)", "", "size"]
+    if "bundled" in info:
+        cases = ", ".join(f"{n} for {m}" for m, n in info["bundled"]["test_cases"].items())
+        lines[0] = (f"{info['path']}  (bundled program, {info['bundled']['file_bytes']:,} bytes: test cases {cases}; "
+                    f"the program inside is {sizes['file']:,} bytes)")
     for key, label in [("program", "program flatbuffer"), ("constants", "constant segment"),
                        ("delegates", "delegate blobs"), ("named_data", "named data (delegate weights)"),
                        ("mutable_data", "mutable data"), ("other", "other segments"), ("padding", "headers, padding")]:
