@@ -10,6 +10,6 @@ if(ETKIT_SANITIZERS)
   target_compile_options(etkit_sanitizers INTERFACE -fsanitize=${_etkit_san} -fno-omit-frame-pointer
                                                     -fno-sanitize-recover=undefined
                                                     # GCC 12 under ASan: false alarms inside <regex>
-                                                    -Wno-maybe-uninitialized)
+                                                    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
   target_link_options(etkit_sanitizers INTERFACE -fsanitize=${_etkit_san})
 endif()

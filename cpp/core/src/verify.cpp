@@ -98,6 +98,14 @@ size_t count(const flatbuffers::Vector<T>* v) {
   return v ? v->size() : 0;
 }
 
+// flatbuffers' verifier checks only 4-byte alignment of a vector; reading
+// 8-byte elements from one that is not 8-aligned is undefined behaviour.
+template <typename T>
+Status aligned(const flatbuffers::Vector<T>* v, const std::string& what) {
+  if (v && reinterpret_cast<uintptr_t>(v->Data()) % alignof(T) != 0) return bad(what + " is misaligned");
+  return {};
+}
+
 // Where the pieces of the file are, from the headers.
 struct Layout {
   uint64_t program_size = 0;       // bytes of the flatbuffer, from byte 0
@@ -229,6 +237,7 @@ class Checker {
   // Offsets into the constant and mutable segments stay inside them.
   Status subsegments() const {
     auto check = [&](const fb::SubsegmentOffsets* s, const std::string& what) -> Status {
+      ETKIT_TRY(aligned(s->offsets(), what + " offset table"));
       const uint64_t size = segment_size(s->segment_index());
       for (size_t k = 0; k < count(s->offsets()); ++k) {
         if (s->offsets()->Get(k) > size) {
@@ -268,6 +277,7 @@ class Checker {
 
     // Planned buffers; entry 0 is reserved by ExecuTorch (memory ids start at 1).
     buffers_.clear();
+    ETKIT_TRY(aligned(plan->non_const_buffer_sizes(), method + " planned buffer table"));
     uint64_t planned = 0;
     for (size_t k = 0; k < count(plan->non_const_buffer_sizes()); ++k) {
       const int64_t size = plan->non_const_buffer_sizes()->Get(k);
@@ -390,8 +400,11 @@ class Checker {
       case fb::KernelTypes_Bool:
       case fb::KernelTypes_Double:
       case fb::KernelTypes_String:
-      case fb::KernelTypes_DoubleList:
       case fb::KernelTypes_BoolList: return v->val() ? Status{} : bad(where + " is empty");
+      case fb::KernelTypes_DoubleList: {
+        const auto* l = v->val_as_DoubleList();
+        return l ? aligned(l->items(), where) : bad(where + " is empty");
+      }
       case fb::KernelTypes_Tensor: {
         const auto* t = v->val_as_Tensor();
         return t ? tensor(t, where) : bad(where + " is empty");
@@ -399,7 +412,9 @@ class Checker {
       // List items are indices of other values.
       case fb::KernelTypes_IntList: {
         const auto* l = v->val_as_IntList();
-        return l ? value_indices(l->items(), n_values, where) : bad(where + " is empty");
+        if (!l) return bad(where + " is empty");
+        ETKIT_TRY(aligned(l->items(), where));
+        return value_indices(l->items(), n_values, where);
       }
       case fb::KernelTypes_TensorList: {
         const auto* l = v->val_as_TensorList();
