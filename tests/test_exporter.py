@@ -163,13 +163,18 @@ def _custom_op_model():
 
 
 def test_missing_operator_fails_at_export(tmp_path):
+    import executorch.kernels.quantized  # noqa: F401  (registers its own runtime log hook)
+    from executorch.runtime import Runtime
+
+    Runtime.get()  # so does executorch's Python runtime
     model, example = _custom_op_model()
     with pytest.raises(etkit.ExportError) as info:
         _export(model, example, tmp_path / "c.pte", backend="portable")
     message = str(info.value)
-    # The runtime's own line naming the operator is checked in a fresh process below: a process that also
-    # loaded executorch's Python runtime or its quantized plugin no longer routes runtime log lines to etkit.
+    # The runtime's own line names the operator, even in a process that also loaded executorch's Python
+    # runtime or its quantized plugin (each registers its own log hook; etkit takes it back).
     assert "does not load in etkit's runtime" in message and "OperatorMissing" in message
+    assert "etkit_test::twice.out" in message
     # Without verification it is written, and fails only when loaded.
     report = _export(model, example, tmp_path / "c.pte", backend="portable", verify=False)
     assert report.accuracy is None and "not verified" in report.summary()

@@ -70,13 +70,18 @@ void capture_log(et_timestamp_t, et_pal_log_level_t level, const char*, const ch
 void exit_on_runtime_abort(int code) { g_exit_code_on_runtime_abort = code; }
 
 void init_runtime() {
+  static const rt::PalImpl etkit_pal =
+      rt::PalImpl::create(nullptr, on_runtime_abort, nullptr, nullptr, capture_log, nullptr, nullptr, __FILE__);
   static const bool done = [] {
-    rt::register_pal(rt::PalImpl::create(nullptr, on_runtime_abort, nullptr, nullptr, capture_log, nullptr, nullptr,
-                                         __FILE__));
+    rt::register_pal(etkit_pal);
     rt::runtime_init();
     return true;
   }();
   (void)done;
+  // Libraries loaded later into the same process (executorch's Python
+  // runtime, its quantized-kernels plugin) register their own PAL over ours;
+  // take the log and abort hooks back so errors keep the runtime's detail.
+  if (rt::get_pal_impl()->emit_log_message != capture_log) rt::register_pal(etkit_pal);
 }
 
 namespace {
