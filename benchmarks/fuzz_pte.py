@@ -89,6 +89,15 @@ def main() -> int:
     for tool in ("et-run", "Runner"):
         lines.append(f"| {tool} | {report.outcomes[tool, 'ran']} | {report.outcomes[tool, 'refused']} |")
     lines += ["", f"Findings (crash, hang, other exit code, non-etkit exception): {len(report.findings)}."]
+    aborts = sum("stopped on a failed check" in f for f in report.findings)
+    if report.findings:
+        lines += [
+            "",
+            f"Of these, {aborts} are the runtime stopping on one of its own checks (a kernel handed a value of",
+            "the wrong kind, which etkit's verifier does not model): etkit prints the check; et-run exits 1 on",
+            "them, a Python process is ended. The others are signals inside the runtime or a delegate (XNNPACK's",
+            "payload is a flatbuffer of its own that etkit does not verify); each names its mutant.",
+        ]
     if report.findings:
         lines += ["", f"Mutants kept in `{work / 'mutants'}`.", ""] + [f"- {f}" for f in report.findings[:100]]
     args.report.write_text("\n".join(lines) + "\n")
