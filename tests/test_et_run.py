@@ -85,6 +85,7 @@ def _bad_files(tmp_path, good: bytes):
         (["{good}", "--input", "ok.npy", "--input", "ok.npy"], 1, "takes 1 input(s), got 2 --input file(s)"),
         (["{good}", "--method", "encode"], 1, "no method 'encode'"),
         (["{good}", "--threads", "0"], 2, "--threads"),
+        (["{good}", "--threads", "100000"], 2, "thread count must be from 1 to 256"),
         (["{good}", "--threads", "many"], 2, "--threads"),
         (["{good}", "--seed", "-3"], 2, "--seed"),
         (["{good}", "--bench", "--iterations", "-1"], 2, "--iterations must be 1 or more"),

@@ -106,6 +106,10 @@ def test_unknown_method_raises(exported):
 def test_bad_thread_count_raises(exported):
     with pytest.raises(etkit.ArgumentError, match="threads must be 1 or more"):
         etkit.Runner(exported("mlp").path, threads=0)
+    before = etkit.Runner(exported("mlp").path).threads
+    with pytest.raises(etkit.ArgumentError, match="thread count must be from 1 to 256, got 100000"):
+        etkit.Runner(exported("mlp").path, threads=100000)
+    assert etkit.Runner(exported("mlp").path).threads == before  # the pool was left alone
 
 
 def test_threads_are_set(exported):

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s FILE.pte THREADS ITERATIONS\n", argv[0]);
     return 2;
   }
-  etkit::set_thread_count(static_cast<uint32_t>(std::atoi(argv[2])));
+  if (!etkit::set_thread_count(std::atoi(argv[2])).ok()) return 2;
   const long iterations = std::atol(argv[3]);
   Module module(argv[1]);
   auto meta = module.method_meta("forward");

@@ -21,12 +21,7 @@ namespace {
 class Runner {
  public:
   Runner(const std::string& path, const std::string& method, std::optional<int64_t> threads) {
-    if (threads) {
-      if (*threads < 1) raise(make_error(ErrorCode::kInvalidArgument, "threads must be 1 or more, got " + std::to_string(*threads)));
-      if (!set_thread_count(static_cast<uint32_t>(*threads))) {
-        raise(make_error(ErrorCode::kExecution, "could not set the thread pool to " + std::to_string(*threads) + " threads"));
-      }
-    }
+    if (threads) unwrap(set_thread_count(*threads));
     {
       py::gil_scoped_release no_gil;  // loading may take long; let other threads run
       auto program = Program::load(path);

@@ -109,10 +109,17 @@ TEST(Benchmark, ReportsAtLeastTheRequestedRuns) {
 }
 
 TEST(Threads, SettingTheCountIsObserved) {
-  ASSERT_TRUE(etkit::set_thread_count(1));
+  ASSERT_TRUE(etkit::set_thread_count(1).ok());
   EXPECT_EQ(etkit::thread_count(), 1u);
-  ASSERT_TRUE(etkit::set_thread_count(2));
+  ASSERT_TRUE(etkit::set_thread_count(2).ok());
   EXPECT_EQ(etkit::thread_count(), 2u);
+  for (int64_t bad : {int64_t{0}, int64_t{-3}, etkit::kMaxThreads + 1}) {
+    auto s = etkit::set_thread_count(bad);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, etkit::ErrorCode::kInvalidArgument);
+    EXPECT_NE(s.error().message.find("from 1 to 256"), std::string::npos) << s.error().message;
+  }
+  EXPECT_EQ(etkit::thread_count(), 2u);  // a refused count leaves the pool alone
 }
 
 TEST(Profiler, NamesThePortableKernels) {

@@ -165,10 +165,10 @@ int run(const Options& o) {
   }
 #endif
   etkit::exit_on_runtime_abort(1);  // a program the runtime can't run is rejected: exit 1, not SIGABRT
-  if (o.threads > 0 && !etkit::set_thread_count(static_cast<uint32_t>(o.threads))) {
-    return fail(etkit::make_error(etkit::ErrorCode::kExecution, "could not set the thread pool to " +
-                                                                    std::to_string(o.threads) + " threads"));
+  if (o.threads > 0) {
+    if (auto s = etkit::set_thread_count(o.threads); !s.ok()) return fail(s.error());
   }
+
   auto program = etkit::Program::load(o.program);
   if (!program.ok()) return fail(program.error());
   auto info = (*program)->method_info(o.method);

@@ -26,10 +26,18 @@ uint32_t thread_count() {
   return pool ? static_cast<uint32_t>(pool->get_thread_count()) : 1;
 }
 
-bool set_thread_count(uint32_t threads) {
+Status set_thread_count(int64_t threads) {
+  if (threads < 1 || threads > kMaxThreads) {
+    return make_error(ErrorCode::kInvalidArgument, "the thread count must be from 1 to " + std::to_string(kMaxThreads) +
+                                                       ", got " + std::to_string(threads));
+  }
   init_runtime();
   auto* pool = executorch::extension::threadpool::get_threadpool();
-  return pool != nullptr && threads > 0 && pool->_unsafe_reset_threadpool(threads);
+  if (pool == nullptr || !pool->_unsafe_reset_threadpool(static_cast<uint32_t>(threads))) {
+    return make_error(ErrorCode::kExecution, "the runtime could not resize its thread pool to " +
+                                                 std::to_string(threads) + " threads");
+  }
+  return {};
 }
 
 }  // namespace etkit

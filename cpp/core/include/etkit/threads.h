@@ -3,11 +3,17 @@
 
 #include <cstdint>
 
+#include "etkit/result.h"
+
 namespace etkit {
 
 /// Threads in ExecuTorch's shared pool now (the default is one per core).
 uint32_t thread_count();
-/// Resizes the shared pool; returns false when the runtime refused.
-bool set_thread_count(uint32_t threads);
+/// More threads than this is a typo, not a configuration (phones have 8 cores).
+constexpr int64_t kMaxThreads = 256;
+
+/// Resizes the shared pool (process-wide). kInvalidArgument outside
+/// [1, kMaxThreads]; kExecution when the runtime refused.
+[[nodiscard]] Status set_thread_count(int64_t threads);
 
 }  // namespace etkit
