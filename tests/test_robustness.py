@@ -32,6 +32,19 @@ def _threads(work, n):
         raise errors[0]
 
 
+def test_concurrent_runs_from_threads_are_serialised_and_correct(exported):
+    e = exported("cnn")
+    runner = etkit.Runner(e.path)
+    inputs = [e.random_inputs(s) for s in range(4)]
+    want = [e.eager(x)[0] for x in inputs]
+
+    def work(i):
+        for _ in range(30):
+            np.testing.assert_allclose(runner.run(inputs[i])[0], want[i], rtol=1e-5, atol=1e-5)
+
+    _threads(work, 4)
+
+
 def test_benchmark_and_run_at_once_on_one_runner(exported):
     e = exported("cnn")
     runner = etkit.Runner(e.path)

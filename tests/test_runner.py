@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -116,28 +115,6 @@ def test_threads_are_set(exported):
     runner = etkit.Runner(exported("mlp").path, threads=1)
     assert runner.threads == 1
     assert runner.benchmark(iterations=3, min_seconds=0, warmup=0)["threads"] == 1
-
-
-def test_concurrent_runs_from_threads_are_serialised_and_correct(exported):
-    e = exported("cnn")
-    runner = etkit.Runner(e.path)
-    inputs = [e.random_inputs(s) for s in range(4)]
-    want = [e.eager(x)[0] for x in inputs]
-    errors = []
-
-    def work(i):
-        try:
-            for _ in range(30):
-                np.testing.assert_allclose(runner.run(inputs[i])[0], want[i], rtol=1e-5, atol=1e-5)
-        except Exception as exc:  # collected and re-raised in the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
 
 
 def test_import_and_run_need_numpy_only(exported):
