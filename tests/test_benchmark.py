@@ -139,3 +139,18 @@ def test_etdump_is_readable_by_executorchs_inspector(exported, run_et, tmp_path)
     inspector = Inspector(etdump_path=str(dump))
     names = {event.name for block in inspector.event_blocks for event in block.events}
     assert any("convolution" in n for n in names), names
+
+
+@pytest.mark.parametrize("backend", ("xnnpack", "portable"))
+@pytest.mark.parametrize("name", ["mlp", "cnn", "two_io", "tokens"])
+def test_repeated_inferences_stay_correct(exported, name, backend):
+    """Benchmarks and profiles run many inferences on one method. Memory planning may hand a
+    consumed input's bytes to later activations, so each inference must set its inputs again
+    (an embedding's indices read back as garbage otherwise)."""
+    e = exported(name, backend)
+    runner = etkit.Runner(e.path)
+    inputs = e.random_inputs(4)
+    assert runner.benchmark(iterations=5, warmup=2, min_seconds=0, inputs=inputs)["iterations"] == 5
+    assert runner.profile(runs=3, warmup=1, inputs=inputs)
+    for got, want in zip(runner.run(inputs), e.eager(inputs)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -1,6 +1,6 @@
 // The baseline for et-run's harness overhead: ExecuTorch's own
 // extension::Module::forward called in a bare loop, each call timed the way
-// etkit's benchmark loop times execute(). Prints one JSON line.
+// etkit's benchmark loop times an inference (set inputs + execute). Prints one JSON line.
 //   module_forward_loop FILE.pte THREADS ITERATIONS
 #include <chrono>
 #include <cstdio>

@@ -28,11 +28,10 @@ Result<BenchReport> run_benchmark(const Program& program, Method& method, const 
   if (auto problem = params.validate(); !problem.empty()) return make_error(ErrorCode::kInvalidArgument, problem);
   using Clock = std::chrono::steady_clock;
   auto lock = method.lock();
-  ETKIT_TRY(method.set_inputs(inputs));
 
   // The first inference counts even when it happens here.
-  if (method.first_execute_ms() == 0) ETKIT_TRY(method.execute());
-  for (int64_t i = 0; i < params.warmup; ++i) ETKIT_TRY(method.execute());
+  if (method.first_execute_ms() == 0) ETKIT_TRY(method.execute_with(inputs));
+  for (int64_t i = 0; i < params.warmup; ++i) ETKIT_TRY(method.execute_with(inputs));
 
   std::vector<double> samples;
   samples.reserve(static_cast<size_t>(params.iterations));
@@ -40,7 +39,7 @@ Result<BenchReport> run_benchmark(const Program& program, Method& method, const 
   double elapsed = 0;
   while (true) {
     const auto start = Clock::now();
-    const Status status = method.execute();
+    const Status status = method.execute_with(inputs);  // a whole inference, as Module::forward
     const auto end = Clock::now();
     if (!status.ok()) return status.error();
     samples.push_back(std::chrono::duration<double, std::milli>(end - start).count());

@@ -49,7 +49,10 @@ void capture_log(et_timestamp_t, et_pal_log_level_t level, const char*, const ch
   while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
   if (g_echo_runtime_log) std::fprintf(stderr, "[executorch %c] %s\n", static_cast<char>(level), line.c_str());
   if (level == kFatal) t_last_fatal = line;
-  if (level == kError || level == kFatal) {
+  // After a failed kernel the runtime lists each argument's type ("arg 3 with
+  // type id 5"): noise next to the line before it that says what failed.
+  const bool arg_dump = line.rfind("arg ", 0) == 0 && line.find(" with type id ") != std::string::npos;
+  if ((level == kError || level == kFatal) && !arg_dump) {
     if (t_runtime_log.size() >= 4) t_runtime_log.erase(t_runtime_log.begin());
     t_runtime_log.push_back(std::move(line));
   }
@@ -407,6 +410,11 @@ std::vector<TensorView> Method::outputs() const {
     }
   }
   return out;
+}
+
+Status Method::execute_with(const std::vector<TensorView>& inputs) {
+  ETKIT_TRY(set_inputs(inputs));
+  return execute();
 }
 
 Status Method::run(const std::vector<TensorView>& inputs, const OutputSink& sink) {

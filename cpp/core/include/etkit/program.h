@@ -92,12 +92,17 @@ class Method {
   /// them, executes, and hands the outputs to `sink` (may be empty).
   [[nodiscard]] Status run(const std::vector<TensorView>& inputs, const OutputSink& sink = {});
 
-  /// The lock that run() takes. Hold it around the three calls below, which
-  /// benchmark loops use to set inputs once and execute many times.
+  /// The lock that run() takes. Hold it around the calls below, which
+  /// benchmark loops use to run many times.
   std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(mutex_); }
   /// Checks and sets inputs without running. Caller holds lock().
   [[nodiscard]] Status set_inputs(const std::vector<TensorView>& inputs);
-  /// Executes with the inputs last set. Caller holds lock().
+  /// Sets the inputs and executes: one inference. Caller holds lock().
+  /// Inputs are set for every execution because memory planning may give a
+  /// consumed input's bytes to later activations: executing again on the
+  /// inputs set last time would read garbage.
+  [[nodiscard]] Status execute_with(const std::vector<TensorView>& inputs);
+  /// Executes with the inputs just set. Caller holds lock().
   [[nodiscard]] Status execute();
   /// Views of the outputs of the last execute(). Caller holds lock().
   std::vector<TensorView> outputs() const;
