@@ -63,15 +63,16 @@ std::vector<TensorView> view_arrays(const py::sequence& arrays, std::vector<py::
 
 py::dtype to_dtype(ScalarType dtype) {
   switch (dtype) {
-    case ScalarType::Float: return py::dtype("float32");
-    case ScalarType::Double: return py::dtype("float64");
+    // dtype::of is a C-level lookup; parsing a name would cost a Python call per output.
+    case ScalarType::Float: return py::dtype::of<float>();
+    case ScalarType::Double: return py::dtype::of<double>();
     case ScalarType::Half: return py::dtype("float16");
-    case ScalarType::Byte: return py::dtype("uint8");
-    case ScalarType::Char: return py::dtype("int8");
-    case ScalarType::Short: return py::dtype("int16");
-    case ScalarType::Int: return py::dtype("int32");
-    case ScalarType::Long: return py::dtype("int64");
-    case ScalarType::Bool: return py::dtype("bool");
+    case ScalarType::Byte: return py::dtype::of<uint8_t>();
+    case ScalarType::Char: return py::dtype::of<int8_t>();
+    case ScalarType::Short: return py::dtype::of<int16_t>();
+    case ScalarType::Int: return py::dtype::of<int32_t>();
+    case ScalarType::Long: return py::dtype::of<int64_t>();
+    case ScalarType::Bool: return py::dtype::of<bool>();
     default:
       raise(make_error(ErrorCode::kInvalidArgument, "numpy has no dtype for " + dtype_name(dtype)));
   }

@@ -2,6 +2,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -35,15 +38,46 @@ class Runner {
       }
     }
     if (error_) raise(*error_);
+    static_outputs_ = true;
+    for (const auto& spec : method_->info().outputs) {
+      static_outputs_ = static_outputs_ && spec.dynamism == Dynamism::kStatic && dtype_size(spec.dtype) > 0;
+    }
   }
 
-  py::list run(const py::sequence& inputs) {
+  py::list run(const py::object& inputs) {
     std::vector<py::array> keep;
-    const auto views = view_arrays(inputs, keep);
-    std::vector<HostTensor> outputs;
+    const auto views = view_arrays(as_sequence(inputs), keep);
     Status status;
+    if (static_outputs_) {
+      // Output shapes are known: allocate the arrays first and copy into them
+      // while the method's memory is valid, without the GIL.
+      const auto& specs = method_->info().outputs;
+      py::list result(specs.size());
+      std::vector<std::pair<void*, size_t>> dests;
+      for (size_t i = 0; i < specs.size(); ++i) {
+        py::array a(to_dtype(specs[i].dtype), std::vector<py::ssize_t>(specs[i].shape.begin(), specs[i].shape.end()));
+        dests.emplace_back(a.mutable_data(), specs[i].nbytes());
+        result[i] = std::move(a);
+      }
+      {
+        GilRelease no_gil(quick_);
+        status = method_->run(views, [&](const std::vector<TensorView>& out) {
+          for (size_t i = 0; i < out.size() && i < dests.size(); ++i) {
+            if (out[i].nbytes() != dests[i].second) {  // the runtime disagreed with the metadata
+              status = make_error(ErrorCode::kExecution, "output " + std::to_string(i) + " has shape " +
+                                                             shape_string(out[i].shape) + ", not the declared one");
+              return;
+            }
+            if (dests[i].second) std::memcpy(dests[i].first, out[i].data, dests[i].second);
+          }
+        });
+      }
+      unwrap(status);
+      return result;
+    }
+    std::vector<HostTensor> outputs;
     {
-      py::gil_scoped_release no_gil;
+      GilRelease no_gil(quick_);
       status = method_->run(views, [&](const std::vector<TensorView>& out) {
         outputs.reserve(out.size());
         for (const auto& v : out) outputs.push_back(HostTensor::copy_of(v));
@@ -56,7 +90,7 @@ class Runner {
   }
 
   std::string benchmark_json(int64_t warmup, int64_t iterations, double min_seconds, double max_seconds,
-                             const std::optional<py::sequence>& inputs, uint64_t seed) {
+                             const std::optional<py::object>& inputs, uint64_t seed) {
     BenchParams params{warmup, iterations, min_seconds, max_seconds};
     std::vector<py::array> keep;
     std::vector<HostTensor> generated;
@@ -69,7 +103,26 @@ class Runner {
     return to_json(unwrap(std::move(report)));
   }
 
-  py::list profile(int64_t warmup, int64_t runs, const std::optional<py::sequence>& inputs, uint64_t seed) {
+  // One array per method input, as a list or tuple (fast) or any iterable.
+  static py::sequence as_sequence(const py::object& inputs) {
+    if (py::isinstance<py::list>(inputs) || py::isinstance<py::tuple>(inputs)) return inputs;
+    if (py::isinstance<py::array>(inputs)) {
+      raise(make_error(ErrorCode::kInvalidInput,
+                       "inputs must be a list with one array per method input; wrap a single array as [x]"));
+    }
+    const std::string kind = py::str(py::type::handle_of(inputs).attr("__name__"));
+    if (py::isinstance<py::str>(inputs) || py::isinstance<py::bytes>(inputs) || py::isinstance<py::dict>(inputs) ||
+        !py::hasattr(inputs, "__iter__")) {
+      raise(make_error(ErrorCode::kInvalidInput, "inputs must be a list of numpy arrays, got " + kind));
+    }
+    try {
+      return py::list(inputs);
+    } catch (py::error_already_set&) {
+      raise(make_error(ErrorCode::kInvalidInput, "inputs of type " + kind + " could not be iterated"));
+    }
+  }
+
+  py::list profile(int64_t warmup, int64_t runs, const std::optional<py::object>& inputs, uint64_t seed) {
     std::vector<py::array> keep;
     std::vector<HostTensor> generated;
     const auto views = resolve_inputs(inputs, seed, keep, generated);
@@ -100,15 +153,35 @@ class Runner {
   const Method& method() const { return *method_; }
 
  private:
-  std::vector<TensorView> resolve_inputs(const std::optional<py::sequence>& inputs, uint64_t seed,
+  std::vector<TensorView> resolve_inputs(const std::optional<py::object>& inputs, uint64_t seed,
                                          std::vector<py::array>& keep, std::vector<HostTensor>& generated) {
-    if (inputs) return view_arrays(*inputs, keep);
+    if (inputs && !inputs->is_none()) return view_arrays(as_sequence(*inputs), keep);
     generated = unwrap(load_inputs(method_->info(), {}, seed));
     return views_of(generated);
   }
 
   std::unique_ptr<Program> program_;
   std::unique_ptr<Method> method_;
+  bool static_outputs_ = false;
+  // Runs that take microseconds keep the GIL: releasing and taking it back
+  // would cost a good part of the run. Other threads wait at most that long.
+  std::atomic<bool> quick_{false};
+
+  // Releases the GIL for a run unless the method is quick; learns which.
+  class GilRelease {
+   public:
+    explicit GilRelease(std::atomic<bool>& quick) : quick_(quick), start_(std::chrono::steady_clock::now()) {
+      if (!quick_) released_.emplace();
+    }
+    ~GilRelease() {
+      quick_ = std::chrono::steady_clock::now() - start_ < std::chrono::microseconds(50);
+    }
+
+   private:
+    std::atomic<bool>& quick_;
+    std::chrono::steady_clock::time_point start_;
+    std::optional<py::gil_scoped_release> released_;
+  };
   std::optional<Error> error_;
 };
 

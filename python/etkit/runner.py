@@ -30,15 +30,6 @@ def _float(name: str, value) -> float:
     return float(value)
 
 
-def _arrays(inputs) -> list:
-    """A list of the inputs, one array per method input."""
-    if isinstance(inputs, np.ndarray):
-        raise InputError("inputs must be a list with one array per method input; wrap a single array as [x]")
-    if isinstance(inputs, (str, bytes, dict)) or not hasattr(inputs, "__iter__"):
-        raise InputError(f"inputs must be a list of numpy arrays, got {type(inputs).__name__}")
-    return list(inputs)
-
-
 _INT64_MAX = 2**63 - 1
 
 
@@ -91,10 +82,6 @@ class Runner(_core.Runner):
     def path(self) -> str:
         return os.fsdecode(self._fs_path)  # the core's copy may not be valid UTF-8
 
-    def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Runs the method on one array per input; returns its outputs."""
-        return super().run(_arrays(inputs))
-
     def __repr__(self) -> str:
         return f"Runner({self.path!r}, method={self.method!r})"
 
@@ -129,7 +116,6 @@ class Runner(_core.Runner):
             params[k] = _int(k, params[k], -_INT64_MAX, _INT64_MAX)  # the core says which values make sense
         for k in ("min_seconds", "max_seconds"):
             params[k] = _float(k, params[k])
-        inputs = None if inputs is None else _arrays(inputs)
         seed = _int("seed", seed, 0, 2**64 - 1)
         return json.loads(self._benchmark_json(**params, inputs=inputs, seed=seed))
 
@@ -138,5 +124,4 @@ class Runner(_core.Runner):
         with name, kind, calls, ms and share (of the traced execute time)."""
         runs = _int("runs", runs, -_INT64_MAX, _INT64_MAX)
         warmup = _int("warmup", warmup, -_INT64_MAX, _INT64_MAX)
-        inputs = None if inputs is None else _arrays(inputs)
         return self._profile(warmup, runs, inputs=inputs, seed=_int("seed", seed, 0, 2**64 - 1))

@@ -293,6 +293,7 @@ struct Method::Impl {
     std::optional<executorch::aten::TensorImpl> impl;
   };
   std::vector<InputSlot> slots;
+  std::vector<rt::Tag> input_tags;  // read once: MethodMeta lookups cost per call
 };
 
 Method::Method(std::unique_ptr<Impl> impl, MethodInfo info, double load_ms)
@@ -338,6 +339,10 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
     if (value.isTensor()) info->outputs[i].dynamism = to_dynamism(value.toTensor().shape_dynamism());
   }
   impl->slots.resize(info->inputs.size());
+  for (size_t i = 0; i < info->inputs.size(); ++i) {
+    auto tag = impl->method->method_meta().input_tag(i);
+    impl->input_tags.push_back(tag.ok() ? *tag : rt::Tag::Tensor);
+  }
   return std::unique_ptr<Method>(new Method(std::move(impl), std::move(info.value()), ms_since(start)));
 }
 
@@ -349,17 +354,18 @@ Status Method::set_inputs(const std::vector<TensorView>& inputs) {
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorView& in = inputs[i];
-    const std::string what = "input " + std::to_string(i) + " of '" + info_.name + "'";
+    // Built only for a message: this runs for every inference.
+    const auto what = [&] { return "input " + std::to_string(i) + " of '" + info_.name + "'"; };
     ETKIT_TRY(check_fits(info_.inputs[i], in, what));
     rt::EValue value;
-    auto tag = impl_->method->method_meta().input_tag(i);
-    if (tag.ok() && *tag != rt::Tag::Tensor) {
+    const rt::Tag tag = impl_->input_tags[i];
+    if (tag != rt::Tag::Tensor) {
       // Scalar inputs arrive as 0-d tensors.
-      switch (*tag) {
+      switch (tag) {
         case rt::Tag::Int: value = rt::EValue(*static_cast<const int64_t*>(in.data)); break;
         case rt::Tag::Double: value = rt::EValue(*static_cast<const double*>(in.data)); break;
         case rt::Tag::Bool: value = rt::EValue(*static_cast<const bool*>(in.data)); break;
-        default: return make_error(ErrorCode::kInvalidInput, what + " is of a kind etkit cannot pass");
+        default: return make_error(ErrorCode::kInvalidInput, what() + " is of a kind etkit cannot pass");
       }
     } else {
       auto& slot = impl_->slots[i];
@@ -373,7 +379,7 @@ Status Method::set_inputs(const std::vector<TensorView>& inputs) {
     }
     t_runtime_log.clear();
     const rt::Error err = impl_->method->set_input(value, i);
-    if (err != rt::Error::Ok) return runtime_error(ErrorCode::kInvalidInput, what + " was rejected", err);
+    if (err != rt::Error::Ok) return runtime_error(ErrorCode::kInvalidInput, what() + " was rejected", err);
   }
   return {};
 }

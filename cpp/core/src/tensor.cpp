@@ -87,12 +87,16 @@ HostTensor HostTensor::copy_of(const TensorView& view) {
 }
 
 Status check_fits(const TensorSpec& spec, const TensorView& given, const std::string& what) {
+  return check_fits(spec, given, [&what] { return what; });
+}
+
+Status check_fits(const TensorSpec& spec, const TensorView& given, const std::function<std::string()>& describe) {
   if (given.dtype != spec.dtype) {
-    return make_error(ErrorCode::kInvalidInput, what + " has dtype " + dtype_name(given.dtype) +
+    return make_error(ErrorCode::kInvalidInput, describe() + " has dtype " + dtype_name(given.dtype) +
                                                     ", expected " + dtype_name(spec.dtype));
   }
   if (given.shape.size() != spec.shape.size()) {
-    return make_error(ErrorCode::kInvalidInput, what + " has shape " + shape_string(given.shape) + " (rank " +
+    return make_error(ErrorCode::kInvalidInput, describe() + " has shape " + shape_string(given.shape) + " (rank " +
                                                     std::to_string(given.shape.size()) + "), expected " +
                                                     spec.to_string() + " (rank " +
                                                     std::to_string(spec.shape.size()) + ")");
@@ -106,7 +110,7 @@ Status check_fits(const TensorSpec& spec, const TensorView& given, const std::st
       std::string expected = spec.dynamism == Dynamism::kBounded
                                  ? "each dimension within the bounds " + shape_string(spec.shape)
                                  : shape_string(spec.shape);
-      return make_error(ErrorCode::kInvalidInput, what + " has shape " + shape_string(given.shape) +
+      return make_error(ErrorCode::kInvalidInput, describe() + " has shape " + shape_string(given.shape) +
                                                       ", expected " + dtype_name(spec.dtype) + " " + expected +
                                                       " (dimension " + std::to_string(i) + " is " +
                                                       std::to_string(got) + ")");

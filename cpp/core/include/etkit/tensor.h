@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,8 @@ struct HostTensor {
 /// Checks that `given` fits `spec`: same dtype, rank and shape, or within the
 /// bounds of a dynamic input. `what` names the tensor in the message.
 Status check_fits(const TensorSpec& spec, const TensorView& given, const std::string& what);
+/// The same, naming the tensor only when it does not fit (for per-inference checks).
+Status check_fits(const TensorSpec& spec, const TensorView& given, const std::function<std::string()>& what);
 
 /// Seeded inputs for a spec: floats uniform in [-1, 1), integers in [0, 10),
 /// booleans fair coin flips. Same seed, same bytes, on every platform.
