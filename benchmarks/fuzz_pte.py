@@ -94,10 +94,14 @@ def main() -> int:
         lines += [
             "",
             f"Of these, {aborts} are the runtime stopping on one of its own checks (a kernel handed a value of",
-            "the wrong kind, which etkit's verifier does not model): etkit prints the check; et-run exits 1 on",
-            "them, a Python process is ended. The others are signals inside the runtime or a delegate (XNNPACK's",
-            "payload is a flatbuffer of its own that etkit does not verify); each names its mutant.",
+            "the wrong kind or dtype, which etkit's verifier does not model): etkit prints the check; et-run",
+            "exits 1 on them, a Python process is ended.",
         ]
+        if len(report.findings) > aborts:
+            lines += [
+                f"The other {len(report.findings) - aborts} are signals, hangs or stray exceptions inside the runtime",
+                "or a delegate that the verifier (program and XNNPACK payload) did not foresee; each names its mutant.",
+            ]
     if report.findings:
         lines += ["", f"Mutants kept in `{work / 'mutants'}`.", ""] + [f"- {f}" for f in report.findings[:100]]
     args.report.write_text("\n".join(lines) + "\n")

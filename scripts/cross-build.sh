@@ -111,7 +111,8 @@ fetch_aarch64_sdk() {
 import glob, sys, zipfile
 tmp = sys.argv[1]
 wheel, = glob.glob(tmp + "/wheel/executorch-*.whl")
-keep = ("executorch/lib/", "executorch/include/", "executorch/share/", "executorch/schema/")
+keep = ("executorch/lib/", "executorch/include/", "executorch/share/", "executorch/schema/",
+        "executorch/backends/xnnpack/serialization/runtime_schema.fbs")
 with zipfile.ZipFile(wheel) as z:
     names = [n for n in z.namelist() if n.startswith(keep) or (".dist-info/licenses/" in n)]
     z.extractall(tmp + "/sdk", names)

@@ -17,4 +17,11 @@ for backend in ("xnnpack", "portable"):
     if not path.exists():
         etkit.export(model, example, path, backend=backend)
         print(f"wrote {path}")
+# A convolution and a depthwise one, for the XNNPACK payload checks.
+path = out / "conv_xnnpack.pte"
+if not path.exists():
+    torch.manual_seed(0)
+    conv = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Conv2d(8, 8, 3, padding=1, groups=8))
+    etkit.export(conv.eval(), (torch.randn(1, 3, 8, 8),), path, backend="xnnpack")
+    print(f"wrote {path}")
 torch.save  # torch is needed by export; imported above so a missing install fails loudly here

@@ -10,6 +10,7 @@
 #include "etkit/verify.h"
 #pragma GCC visibility push(hidden)  // as in verify.cpp
 #include "program_generated.h"
+#include "runtime_schema_generated.h"
 #pragma GCC visibility pop
 
 namespace {
@@ -19,6 +20,7 @@ using Bytes = std::vector<uint8_t>;
 
 const std::string kXnnpack = std::string(ETKIT_FIXTURES) + "/tiny_xnnpack.pte";
 const std::string kPortable = std::string(ETKIT_FIXTURES) + "/tiny_portable.pte";
+const std::string kConv = std::string(ETKIT_FIXTURES) + "/conv_xnnpack.pte";  // a conv, then a depthwise one
 
 Bytes read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -278,6 +280,179 @@ TEST(Verify, DelegateDataReference) {
   if (ref->mutate_index(9)) expect_rejected(b, "refers to segment 9");
   ASSERT_TRUE(ref->mutate_location(fb::DataLocation(5)));
   expect_rejected(b, "unknown data location 5");
+}
+
+// ---- XNNPACK payload -----------------------------------------------------------
+
+namespace xn = etkit_xnnpack;
+
+// The fixture's XNNPACK payload (delegate 0, in a segment) and its graph.
+struct Payload {
+  uint8_t* base;
+  uint64_t size;
+  uint8_t* flatbuffer;
+  xn::XNNGraph* graph;
+};
+Payload xnnpack_payload(Bytes& b) {
+  const auto* ref = plan(b)->delegates()->Get(0)->processed();
+  EXPECT_EQ(ref->location(), fb::DataLocation_SEGMENT);
+  const auto* seg = program(b)->segments()->Get(ref->index());
+  uint8_t* base = b.data() + get_u64(b, kSegmentBase) + seg->offset();
+  EXPECT_EQ(std::memcmp(base + 4, "XH00", 4), 0);
+  const uint32_t flatbuffer_offset = base[10] | base[11] << 8 | base[12] << 16 | uint32_t{base[13]} << 24;
+  return {base, seg->size(), base + flatbuffer_offset, xn::GetMutableXNNGraph(base + flatbuffer_offset)};
+}
+void put_u32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// The first tensor value of the graph for which `pick` returns true.
+template <typename Pick>
+int first_tensor(xn::XNNGraph* g, Pick pick) {
+  for (size_t i = 0; i < g->xvalues()->size(); ++i) {
+    auto* v = g->mutable_xvalues()->GetMutableObject(i);
+    xn::XNNTensorValue* t = nullptr;
+    if (v->xvalue_union_type() == xn::XValueUnion_XNNTensorValue) {
+      t = static_cast<xn::XNNTensorValue*>(v->mutable_xvalue_union());
+    } else if (v->xvalue_union_type() == xn::XValueUnion_XNNQuantizedTensorValue) {
+      t = static_cast<xn::XNNQuantizedTensorValue*>(v->mutable_xvalue_union())->mutable_tensor_value();
+    }
+    if (t && pick(t)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const std::string kXnnWhere = "method 'forward' XNNPACK delegate 0: ";
+
+TEST(VerifyXnnpack, NodeReadsAValueBeyondTheGraph) {
+  Bytes b = read(kXnnpack);
+  auto* g = xnnpack_payload(b).graph;
+  const std::string n_values = std::to_string(g->xvalues()->size());
+  int node = -1;
+  for (size_t i = 0; i < g->xnodes()->size() && node < 0; ++i) {
+    auto* n = g->mutable_xnodes()->GetMutableObject(i);
+    if (n->xnode_union_type() != xn::XNodeUnion_XNNFullyConnected) continue;
+    auto* fc = static_cast<xn::XNNFullyConnected*>(n->mutable_xnode_union());
+    if (fc->mutate_input1_id(812) || fc->mutate_filter_id(812)) node = static_cast<int>(i);  // stored if not 0
+  }
+  ASSERT_GE(node, 0);
+  expect_rejected(b, kXnnWhere + "node " + std::to_string(node) + " reads value 812, but the graph has " + n_values +
+                         " values");
+}
+
+TEST(VerifyXnnpack, TensorShapes) {
+  Bytes b = read(kXnnpack);
+  auto* g = xnnpack_payload(b).graph;
+  int v = first_tensor(g, [](xn::XNNTensorValue* t) { return t->num_dims() == 2 && t->mutate_num_dims(5); });
+  ASSERT_GE(v, 0);
+  expect_rejected(b, kXnnWhere + "value " + std::to_string(v) + " has num_dims 5 but 2 dims");
+
+  b = read(kXnnpack);
+  g = xnnpack_payload(b).graph;
+  v = first_tensor(g, [](xn::XNNTensorValue* t) {
+    if (t->num_dims() < 2) return false;
+    t->mutable_dims()->Mutate(0, UINT32_MAX);
+    t->mutable_dims()->Mutate(1, UINT32_MAX);
+    return true;
+  });
+  ASSERT_GE(v, 0);
+  expect_rejected(b, kXnnWhere + "value " + std::to_string(v) + " is larger than the limit");
+
+  b = read(kXnnpack);
+  g = xnnpack_payload(b).graph;
+  v = first_tensor(g, [](xn::XNNTensorValue* t) { return t->mutate_datatype(xn::XNNDatatype(99)); });
+  ASSERT_GE(v, 0);
+  expect_rejected(b, kXnnWhere + "value " + std::to_string(v) + " has unknown datatype 99");
+}
+
+TEST(VerifyXnnpack, ConstantReferences) {
+  Bytes b = read(kXnnpack);
+  auto* g = xnnpack_payload(b).graph;
+  const std::string n_constants = std::to_string(g->constant_data() ? g->constant_data()->size() : 0);
+  int v = first_tensor(g, [](xn::XNNTensorValue* t) {
+    return t->constant_buffer_idx() != 0 && t->mutate_constant_buffer_idx(1000);
+  });
+  ASSERT_GE(v, 0);
+  expect_rejected(b, kXnnWhere + "value " + std::to_string(v) + " uses constant 1000, but the graph has " + n_constants);
+
+  // The fixture's weights live in the program's named data; a key it doesn't hold.
+  b = read(kXnnpack);
+  g = xnnpack_payload(b).graph;
+  ASSERT_TRUE(g->constant_data() && g->constant_data()->size() > 1);
+  auto* key = g->mutable_constant_data()->GetMutableObject(1)->mutable_named_key();
+  ASSERT_TRUE(key && key->size() > 0);
+  const_cast<char*>(key->c_str())[0] = '?';
+  expect_rejected(b, "takes its data from named data '?");
+}
+
+TEST(VerifyXnnpack, HeaderAndFlatbuffer) {
+  Bytes b = read(kXnnpack);
+  Payload p = xnnpack_payload(b);
+  put_u32(p.base + 14, static_cast<uint32_t>(p.size));  // flatbuffer size: the whole payload, after its offset
+  expect_rejected(b, kXnnWhere + "the header puts the graph at bytes");
+
+  b = read(kXnnpack);
+  p = xnnpack_payload(b);
+  put_u32(p.base + 18, 0);  // constant data: from byte 0, 2^40 bytes
+  put_u32(p.base + 22, 0);
+  p.base[27] = 1;
+  expect_rejected(b, kXnnWhere + "the header puts 1099511627776 bytes of constant data at byte 0");
+
+  b = read(kXnnpack);
+  p = xnnpack_payload(b);
+  std::memcpy(p.flatbuffer + 4, "ZZ99", 4);
+  expect_rejected(b, kXnnWhere + "the graph is not an XNNPACK flatbuffer (identifier 'ZZ99'");
+
+  b = read(kXnnpack);
+  p = xnnpack_payload(b);
+  put_u32(p.flatbuffer, 0xfffffff0);  // root table far outside the graph
+  expect_rejected(b, kXnnWhere + "the graph flatbuffer is malformed");
+}
+
+TEST(VerifyXnnpack, ExternalIdsIndexTheDelegateCall) {
+  Bytes b = read(kXnnpack);
+  auto* g = xnnpack_payload(b).graph;
+  const std::string n_externs = std::to_string(g->num_externs());
+  // An input's or output's id is stored unless it is 0.
+  int v = first_tensor(g, [](xn::XNNTensorValue* t) { return (t->flags() & 3) && t->mutate_external_id(5); });
+  ASSERT_GE(v, 0);
+  expect_rejected(b, kXnnWhere + "value " + std::to_string(v));
+  expect_rejected(b, "has external id 5, but the graph declares " + n_externs + " external values");
+  // Within the graph's externals, but beyond what the program's call passes.
+  ASSERT_LE(g->num_externs(), 5u);
+  ASSERT_LT(6u, g->xvalues()->size());
+  ASSERT_TRUE(g->mutate_num_externs(6));
+  expect_rejected(b, "is argument 5, but method 'forward' chain 0 instruction 0 passes");
+}
+
+// The first node of `kind` in the payload of `b`, and its index.
+xn::_XNNNodeConv* find_conv(Bytes& b, xn::XNodeUnion kind, int* index) {
+  auto* g = xnnpack_payload(b).graph;
+  for (size_t i = 0; i < g->xnodes()->size(); ++i) {
+    auto* n = g->mutable_xnodes()->GetMutableObject(i);
+    if (n->xnode_union_type() != kind) continue;
+    *index = static_cast<int>(i);
+    return static_cast<xn::_XNNNodeConv*>(n->mutable_xnode_union());
+  }
+  return nullptr;
+}
+
+// XNNPACK packs weights by the node's parameters and divides by a depthwise
+// node's input channels: both crashed the delegate in benchmarks/FUZZ.md.
+TEST(VerifyXnnpack, ConvolutionParametersMatchTheirWeights) {
+  Bytes b = read(kConv);
+  ASSERT_TRUE(etkit::verify_program(b.data(), b.size()).ok());
+  int node = -1;
+  auto* c = find_conv(b, xn::XNodeUnion_XNNConv2d, &node);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->mutate_kernel_height(200));
+  expect_rejected(b, "node " + std::to_string(node) + " needs a filter of ");
+
+  b = read(kConv);
+  c = find_conv(b, xn::XNodeUnion_XNNDepthwiseConv2d, &node);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->mutate_group_input_channels(0));
+  expect_rejected(b, "node " + std::to_string(node) + " is a convolution with 8 groups of 0 input");
 }
 
 // What the verifier can't see: a kernel handed a value of the wrong kind. The

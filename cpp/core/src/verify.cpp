@@ -7,6 +7,7 @@
 #include "etkit/verify.h"
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@
 #pragma GCC visibility push(hidden)
 #include "program_generated.h"
 #pragma GCC visibility pop
+
+#include "verify_xnnpack.h"
 
 namespace etkit {
 namespace {
@@ -164,8 +167,8 @@ Result<Layout> read_headers(const uint8_t* data, size_t size) {
 // problem they find.
 class Checker {
  public:
-  Checker(const fb::Program* program, const Layout& layout, const VerifyLimits& limits)
-      : p_(program), layout_(layout), limits_(limits) {}
+  Checker(const uint8_t* file, const fb::Program* program, const Layout& layout, const VerifyLimits& limits)
+      : file_(file), p_(program), layout_(layout), limits_(limits) {}
 
   Status run() {
     ETKIT_TRY(segments());
@@ -310,7 +313,7 @@ class Checker {
       }
     }
     const size_t n_delegates = count(plan->delegates());
-    for (size_t k = 0; k < n_delegates; ++k) ETKIT_TRY(delegate(plan->delegates()->Get(k), method, k));
+    for (size_t k = 0; k < n_delegates; ++k) ETKIT_TRY(delegate(plan->delegates()->Get(k), plan, method, k));
 
     for (size_t c = 0; c < count(plan->chains()); ++c) {
       const auto* chain = plan->chains()->Get(c);
@@ -375,20 +378,74 @@ class Checker {
     }
   }
 
-  Status delegate(const fb::BackendDelegate* d, const std::string& method, size_t k) const {
+  Status delegate(const fb::BackendDelegate* d, const fb::ExecutionPlan* plan, const std::string& method,
+                  size_t k) const {
     const std::string where = method + " delegate " + str(k);
     if (!d || !d->id() || !d->processed()) return bad(where + " is incomplete");
     if (!is_utf8(d->id())) return bad(where + " has a backend name that is not UTF-8");
     const auto* ref = d->processed();
+    const uint8_t* blob = nullptr;
+    size_t blob_size = 0;
     if (ref->location() == fb::DataLocation_INLINE) {
       if (ref->index() >= count(p_->backend_delegate_data())) {
         return bad(where + " refers to inline data " + str(ref->index()) + "; the program has " +
                    str(count(p_->backend_delegate_data())));
       }
-      return {};
+      const auto* inline_data = p_->backend_delegate_data()->Get(ref->index())->data();
+      blob = inline_data->data();
+      blob_size = inline_data->size();
+    } else if (ref->location() == fb::DataLocation_SEGMENT) {
+      ETKIT_TRY(segment_index(ref->index(), where));
+      const auto* s = p_->segments()->Get(ref->index());  // within the file: checked in segments()
+      blob = file_ + layout_.segment_base + s->offset();
+      blob_size = static_cast<size_t>(s->size());
+    } else {
+      return bad(where + " has unknown data location " + str(ref->location()));
     }
-    if (ref->location() == fb::DataLocation_SEGMENT) return segment_index(ref->index(), where);
-    return bad(where + " has unknown data location " + str(ref->location()));
+    // XNNPACK parses its payload without checking it.
+    if (d->id()->str() == "XnnpackBackend") return xnnpack(blob, blob_size, plan, method, k);
+    return {};
+  }
+
+  Status xnnpack(const uint8_t* blob, size_t size, const fb::ExecutionPlan* plan, const std::string& method,
+                 size_t k) const {
+    detail::XnnpackContext context;
+    context.where = method + " XNNPACK delegate " + str(k);
+    context.limits = limits_;
+    context.named_data_size = [this](const std::string& key) -> std::optional<uint64_t> {
+      for (size_t i = 0; i < count(p_->named_data()); ++i) {
+        const auto* nd = p_->named_data()->Get(i);
+        if (nd->key()->str() == key) return segment_size(nd->segment_index());
+      }
+      return std::nullopt;
+    };
+    // The executor binds external value `position` to argument `position` of
+    // every call of this delegate, and takes it as a tensor.
+    context.call_argument = [&](uint32_t position, const std::string& what) -> Status {
+      const size_t n_values = count(plan->values());
+      for (size_t c = 0; c < count(plan->chains()); ++c) {
+        const auto* chain = plan->chains()->Get(c);
+        for (size_t i = 0; chain && i < count(chain->instructions()); ++i) {
+          const auto* call = chain->instructions()->Get(i)
+                                 ? chain->instructions()->Get(i)->instr_args_as_DelegateCall()
+                                 : nullptr;
+          if (!call || call->delegate_index() < 0 || static_cast<size_t>(call->delegate_index()) != k) continue;
+          const std::string caller = method + " chain " + str(c) + " instruction " + str(i);
+          if (position >= count(call->args())) {
+            return bad(context.where + ": " + what + " is argument " + str(position) + ", but " + caller +
+                       " passes " + str(count(call->args())));
+          }
+          const int32_t arg = call->args()->Get(position);
+          if (arg >= 0 && static_cast<size_t>(arg) < n_values && plan->values()->Get(arg) &&
+              plan->values()->Get(arg)->val_type() != fb::KernelTypes_Tensor) {
+            return bad(context.where + ": " + what + " is argument " + str(position) + " of " + caller +
+                       ", value " + str(arg) + ", which is not a tensor");
+          }
+        }
+      }
+      return {};
+    };
+    return detail::verify_xnnpack_payload(blob, size, context);
   }
 
   Status value(const fb::EValue* v, size_t n_values, const std::string& method, size_t index) const {
@@ -511,6 +568,7 @@ class Checker {
     return {};
   }
 
+  const uint8_t* file_;
   const fb::Program* p_;
   Layout layout_;
   VerifyLimits limits_;
@@ -530,7 +588,7 @@ Status verify_program(const uint8_t* data, size_t size, const VerifyLimits& limi
   if (!fb::VerifyProgramBuffer(verifier)) {
     return bad("the program's flatbuffer is malformed: it does not match ExecuTorch's schema");
   }
-  return Checker(fb::GetProgram(data), *layout, limits).run();
+  return Checker(data, fb::GetProgram(data), *layout, limits).run();
 }
 
 }  // namespace etkit

@@ -24,7 +24,8 @@ struct VerifyLimits {
 /// extended header, the flatbuffer against ExecuTorch's schema, that every
 /// segment, constant and delegate blob lies within the file, that tensor
 /// shapes and sizes are sane and fit their buffers, and that every index
-/// (values, operators, delegates, instructions, segments) is in range.
+/// (values, operators, delegates, instructions, segments) is in range; and
+/// every XNNPACK delegate payload (see cpp/core/src/verify_xnnpack.h).
 /// Fails with kInvalidProgram and a message naming the first problem found.
 [[nodiscard]] Status verify_program(const uint8_t* data, size_t size, const VerifyLimits& limits = {});
 
