@@ -89,7 +89,7 @@ def cmd_demo(args) -> int:
     pte = workdir / "tiny_classifier.pte"
     print(f"1. export tiny-classifier to {pte} ({args.backend})")
     report = export(model, (torch.randn(1, 20),), pte, backend=args.backend)
-    print(f"   {report.summary()}")
+    print("\n".join("   " + line for line in report.summary().splitlines()))
 
     x = np.random.default_rng(args.seed).standard_normal((1, 20), dtype=np.float32)
     np.save(workdir / "x.npy", x)
