@@ -226,14 +226,20 @@ class GraphChecker {
     return {};
   }
 
-  // Per-channel scales are read for every channel of the channel dimension.
+  // Per-channel scales (both per-channel kinds) are read for every channel of
+  // the channel dimension.
   Status quant_params(const xn::XNNQuantizedTensorValue* q, const xn::XNNTensorValue* t,
                       const std::string& where) const {
-    auto channels = [&](int32_t dim, uint64_t* n) -> Status {
+    auto scales_per_channel = [&](const auto* p) -> Status {
+      const int32_t dim = p->channel_dim();
       if (dim < 0 || static_cast<uint32_t>(dim) >= t->num_dims()) {
         return bad(where + " is quantized along dimension " + std::to_string(dim) + " of " + str(t->num_dims()));
       }
-      *n = t->dims()->Get(static_cast<flatbuffers::uoffset_t>(dim));
+      const uint64_t n = t->dims()->Get(static_cast<flatbuffers::uoffset_t>(dim));
+      if (p->scale_buffer_idx() != 0) return constant(p->scale_buffer_idx(), 0, where + " scale");
+      if (count(p->scale()) < n) {
+        return bad(where + " has " + str(count(p->scale())) + " scales for " + str(n) + " channels");
+      }
       return {};
     };
     switch (q->quant_params_type()) {
@@ -242,25 +248,13 @@ class GraphChecker {
       case xn::XNNQuantParams_PerChannelQuant: {
         const auto* p = q->quant_params_as_PerChannelQuant();
         if (!p) return bad(where + " has empty quantization parameters");
-        uint64_t n = 0;
-        ETKIT_TRY(channels(p->channel_dim(), &n));
-        if (p->scale_buffer_idx() != 0) return constant(p->scale_buffer_idx(), 0, where + " scale");
-        if (count(p->scale()) < n) {
-          return bad(where + " has " + str(count(p->scale())) + " scales for " + str(n) + " channels");
-        }
-        return {};
+        return scales_per_channel(p);
       }
       case xn::XNNQuantParams_PerChannelGroupQuant: {
         const auto* p = q->quant_params_as_PerChannelGroupQuant();
         if (!p) return bad(where + " has empty quantization parameters");
-        uint64_t n = 0;
-        ETKIT_TRY(channels(p->channel_dim(), &n));
         if (p->group_size() <= 0) return bad(where + " has group size " + std::to_string(p->group_size()));
-        if (p->scale_buffer_idx() != 0) return constant(p->scale_buffer_idx(), 0, where + " scale");
-        if (count(p->scale()) < n) {
-          return bad(where + " has " + str(count(p->scale())) + " scales for " + str(n) + " channels");
-        }
-        return {};
+        return scales_per_channel(p);
       }
       case xn::XNNQuantParams_PerTokenDynamicQuant: {
         const auto* p = q->quant_params_as_PerTokenDynamicQuant();
