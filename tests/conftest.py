@@ -86,3 +86,29 @@ def run_et(et_run):
         return subprocess.run([et_run, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
     return run
+
+
+def etkit_cmd(*args, cwd=None, timeout=600, **kw) -> subprocess.CompletedProcess:
+    """The etkit command in a fresh interpreter, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "etkit", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, **kw)
+
+
+@pytest.fixture
+def etkit_main(capsys, monkeypatch):
+    """The etkit command in this interpreter (torch already imported: fast)."""
+
+    from etkit.cli import main
+
+    def run(*args, cwd=None):
+        if cwd:
+            monkeypatch.chdir(cwd)
+            monkeypatch.syspath_prepend(str(cwd))
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:  # argparse exits on bad flags
+            code = e.code
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return run

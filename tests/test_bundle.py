@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import conftest
 import etkit.bundle
 from etkit.errors import ArgumentError, ProgramError
 
@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def etkit_cmd(*args, timeout=1500, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "etkit", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=timeout, **kw)
+    return conftest.etkit_cmd(*args, cwd=ROOT, timeout=timeout, **kw)  # from the checkout: bundle builds there
 
 
 @pytest.fixture(scope="module")

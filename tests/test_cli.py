@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
-import pytest
 
 import etkit
-from etkit import cli
-
-
-def etkit_cmd(*args, cwd=None, timeout=600):
-    """The etkit command in a fresh interpreter, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "etkit", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
-
-
-@pytest.fixture
-def etkit_main(capsys, monkeypatch):
-    """The etkit command in this interpreter (torch already imported: fast)."""
-
-    def run(*args, cwd=None):
-        if cwd:
-            monkeypatch.chdir(cwd)
-            monkeypatch.syspath_prepend(str(cwd))
-        try:
-            code = cli.main([str(a) for a in args])
-        except SystemExit as e:  # argparse exits on bad flags
-            code = e.code
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out.out, out.err)
-
-    return run
+from conftest import etkit_cmd
 
 
 def test_export_builtin_then_run(tmp_path, run_et):

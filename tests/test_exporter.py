@@ -17,7 +17,7 @@ from torch.export import Dim
 import etkit
 from etkit.exporter import STAGES, compare_outputs
 from models import MODELS
-from test_cli import etkit_cmd, etkit_main  # noqa: F401  (etkit_main is a fixture)
+from conftest import etkit_cmd
 
 INT8_COSINE_FLOOR = 0.99
 

@@ -12,7 +12,6 @@ from torch.export import Dim
 
 import etkit
 from models import MODELS
-from test_cli import etkit_main  # noqa: F401  (fixture)
 
 
 def _check_against_runner(path, info):

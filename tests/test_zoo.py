@@ -8,7 +8,6 @@ import torch
 
 import etkit
 from etkit import zoo
-from test_cli import etkit_main  # noqa: F401  (fixture)
 
 
 def _inputs_like(example: tuple, seed: int) -> list[np.ndarray]:

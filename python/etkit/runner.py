@@ -9,7 +9,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from . import _core
-from .errors import ArgumentError, InputError
+from .errors import ArgumentError
 
 
 # Argument checks: the binding would raise a bare TypeError (or worse, numpy
