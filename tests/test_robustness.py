@@ -1,6 +1,7 @@
-"""etkit.Runner under misuse: threads sharing runners, and arguments of every
-wrong kind. Every failure must be an etkit exception, never a crash, a bare
-TypeError from the binding, or numpy's ValueError."""
+"""etkit.Runner under misuse: threads sharing runners, arguments of every
+wrong kind, and a program that fails one of the runtime's own checks. Every
+failure must be an etkit exception, never a crash, a bare TypeError from the
+binding, or numpy's ValueError."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 import etkit
-from etkit.errors import ArgumentError, EtkitError, InputError, MethodNotFoundError, ProgramError
+from etkit.errors import ArgumentError, EtkitError, ExecutionError, InputError, MethodNotFoundError, ProgramError
 
 
 def _threads(work, n):
@@ -198,3 +199,39 @@ def test_undecodable_path_is_kept(tmp_path, mlp):
     assert isinstance(repr(runner), str)
     with pytest.raises(EtkitError):
         etkit.Runner(tmp_path / "missing\udce9.pte")
+
+
+@pytest.fixture(scope="module")
+def float_ids(exported, tmp_path_factory):
+    """The token model with its ids declared float. etkit's verifier accepts it
+    (the dtype rule is the kernel's); the embedding kernel then fails one of
+    the runtime's own checks (ET_CHECK), which would end the process."""
+    from executorch.exir._serialize._program import deserialize_pte_binary, serialize_pte_binary
+    from executorch.exir.scalar_type import ScalarType
+
+    pte = deserialize_pte_binary(exported("tokens", "portable").path.read_bytes())
+    plan = pte.program.execution_plan[0]
+    plan.values[plan.inputs[0]].val.scalar_type = ScalarType.FLOAT
+    path = tmp_path_factory.mktemp("abort") / "float_ids.pte"
+    path.write_bytes(bytes(serialize_pte_binary(pte)))
+    return path
+
+
+def test_a_failed_runtime_check_is_an_exception_not_a_dead_interpreter(float_ids, mlp):
+    runner = etkit.Runner(float_ids)
+    ids = [np.ones(runner.inputs[0].shape, np.float32)]
+    with pytest.raises(ExecutionError, match=r"stopped on a failed check: In function embedding_out\(\)"):
+        runner.run(ids)
+    # Its state is unknown after that: it refuses, the interpreter goes on.
+    for again in (lambda: runner.run(ids), lambda: runner.benchmark(warmup=0, iterations=2, min_seconds=0)):
+        with pytest.raises(ExecutionError, match="can't run again"):
+            again()
+    e, good = mlp
+    x = e.random_inputs(0)
+    np.testing.assert_allclose(good.run(x)[0], e.eager(x)[0], rtol=1e-5, atol=1e-5)
+
+
+def test_et_run_reports_a_failed_runtime_check(float_ids, run_et):
+    proc = run_et(float_ids)
+    assert proc.returncode == 1
+    assert "stopped on a failed check: In function embedding_out()" in proc.stderr

@@ -24,4 +24,12 @@ if not path.exists():
     conv = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Conv2d(8, 8, 3, padding=1, groups=8))
     etkit.export(conv.eval(), (torch.randn(1, 3, 8, 8),), path, backend="xnnpack")
     print(f"wrote {path}")
+# Token ids through an embedding (portable): its kernel checks the ids' dtype
+# with a check that stops the runtime, which test_runtime_abort.cpp needs.
+path = out / "embedding_portable.pte"
+if not path.exists():
+    torch.manual_seed(0)
+    embed = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Flatten(), torch.nn.Linear(12, 2))
+    etkit.export(embed.eval(), (torch.tensor([[1, 2, 3]]),), path, backend="portable")
+    print(f"wrote {path}")
 torch.save  # torch is needed by export; imported above so a missing install fails loudly here

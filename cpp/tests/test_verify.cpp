@@ -455,50 +455,6 @@ TEST(VerifyXnnpack, ConvolutionParametersMatchTheirWeights) {
   expect_rejected(b, "node " + std::to_string(node) + " is a convolution with 8 groups of 0 input");
 }
 
-// What the verifier can't see: a kernel handed a value of the wrong kind. The
-// runtime stops the process; etkit names the failed check first, and a tool
-// that asked for it exits with its code instead of SIGABRT.
-TEST(RuntimeAbortDeathTest, ExitsWithTheCodeAndTheCheck) {
-  Bytes b = read(kPortable);
-  auto* values = plan(b)->values();
-  int32_t scalar = -1;  // a value that is not a tensor
-  for (size_t i = 0; i < values->size() && scalar < 0; ++i) {
-    if (values->Get(i)->val_type() != fb::KernelTypes_Tensor) scalar = static_cast<int32_t>(i);
-  }
-  ASSERT_GE(scalar, 0);
-  auto* ins = plan(b)->mutable_chains()->GetMutableObject(0)->mutable_instructions();
-  bool patched = false;
-  for (size_t i = 0; i < ins->size() && !patched; ++i) {
-    if (ins->Get(i)->instr_args_type() != fb::InstructionArguments_KernelCall) continue;
-    auto* args = static_cast<fb::KernelCall*>(ins->GetMutableObject(i)->mutable_instr_args())->mutable_args();
-    for (size_t k = 0; k < args->size() && !patched; ++k) {
-      if (values->Get(static_cast<size_t>(args->Get(k)))->val_type() == fb::KernelTypes_Tensor) {
-        args->Mutate(k, scalar);  // a tensor argument now names a scalar
-        patched = true;
-      }
-    }
-  }
-  ASSERT_TRUE(patched);
-  ASSERT_TRUE(etkit::verify_program(b.data(), b.size()).ok());
-  const std::string path = ::testing::TempDir() + "/wrong_kind.pte";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), b.size());
-  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
-  EXPECT_EXIT(
-      {
-        etkit::exit_on_runtime_abort(3);
-        auto program = etkit::Program::load(path);
-        if (program.ok()) {
-          auto method = (*program)->load_method("forward");
-          if (method.ok()) {
-            std::vector<float> x(20, 0.5f);
-            (void)(*method)->run({etkit::TensorView{etkit::ScalarType::Float, {1, 20}, x.data()}});
-          }
-        }
-        std::exit(0);
-      },
-      ::testing::ExitedWithCode(3), "the ExecuTorch runtime stopped on a failed check: .*EValue is not a");
-}
-
 TEST(Verify, ProgramLoadRefusesWithThePathAndTheReason) {
   Bytes b = read(kPortable);
   b.resize(b.size() - 100);

@@ -1,6 +1,7 @@
 #include "etkit/program.h"
 
 #include "etkit/verify.h"
+#include "runtime_abort.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -59,8 +60,11 @@ void capture_log(et_timestamp_t, et_pal_log_level_t level, const char*, const ch
 }
 
 // A failed ET_CHECK (a kernel handed values of the wrong kind by a damaged
-// program, ...) ends the process: say why, then exit or abort as configured.
+// program, ...): leave the call that reached it when that is safe (see
+// runtime_abort.h), else end the process: say why, then exit or abort as
+// configured.
 [[noreturn]] void on_runtime_abort() {
+  detail::leave_failed_check();
   std::fprintf(stderr, "etkit: error: the ExecuTorch runtime stopped on a failed check: %s\n",
                t_last_fatal.empty() ? "(no message)" : t_last_fatal.c_str());
   std::fflush(stderr);
@@ -78,6 +82,7 @@ void init_runtime() {
   static const bool done = [] {
     rt::register_pal(etkit_pal);
     rt::runtime_init();
+    detail::prepare_abort_recovery();
     return true;
   }();
   (void)done;
@@ -96,6 +101,15 @@ Error runtime_error(ErrorCode code, const std::string& what, rt::Error err) {
     msg += ": runtime says: ";
     for (size_t i = 0; i < t_runtime_log.size(); ++i) msg += (i ? "; " : "") + t_runtime_log[i];
   }
+  t_runtime_log.clear();
+  return make_error(code, msg);
+}
+
+// Builds an error for a runtime call left on a failed check.
+Error failed_check_error(ErrorCode code, const std::string& what) {
+  std::string msg = what + ": the ExecuTorch runtime stopped on a failed check: " +
+                    (t_last_fatal.empty() ? std::string("(no message)") : t_last_fatal);
+  t_last_fatal.clear();
   t_runtime_log.clear();
   return make_error(code, msg);
 }
@@ -236,7 +250,12 @@ Result<std::unique_ptr<Program>> Program::load(const std::string& path) {
   auto impl = std::make_shared<Impl>(Impl{std::move(file.value()), std::nullopt, std::nullopt});
   impl->loader.emplace(impl->file.data(), impl->file.size());
   t_runtime_log.clear();
-  auto program = rt::Program::load(&*impl->loader, rt::Program::Verification::Minimal);
+  std::optional<rt::Result<rt::Program>> loaded;
+  auto load = [&] { loaded.emplace(rt::Program::load(&*impl->loader, rt::Program::Verification::Minimal)); };
+  if (!detail::call_recoverably(load)) {
+    return failed_check_error(ErrorCode::kInvalidProgram, path + " is not a valid ExecuTorch program");
+  }
+  auto& program = *loaded;
   if (!program.ok()) {
     return runtime_error(ErrorCode::kInvalidProgram, path + " is not a valid ExecuTorch program", program.error());
   }
@@ -294,6 +313,20 @@ struct Method::Impl {
   };
   std::vector<InputSlot> slots;
   std::vector<rt::Tag> input_tags;  // read once: MethodMeta lookups cost per call
+  // Set when a runtime call was left on a failed check: the method's state
+  // is unknown from then on, so it refuses to run.
+  std::string failed_check;
+
+  Status usable(const std::string& name) const {
+    if (failed_check.empty()) return {};
+    return make_error(ErrorCode::kExecution, "method '" + name + "' can't run again after it " + failed_check +
+                                                 "; load the program again");
+  }
+  Error fail(const std::string& what) {
+    Error e = failed_check_error(ErrorCode::kExecution, what);
+    failed_check = "stopped on a failed runtime check";
+    return e;
+  }
 };
 
 Method::Method(std::unique_ptr<Impl> impl, MethodInfo info, double load_ms)
@@ -320,7 +353,13 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
   impl->memory.emplace(&impl->method_allocator, &*impl->planned_allocator, &impl->temp_allocator);
 
   t_runtime_log.clear();
-  auto method = impl_->program->load_method(name.c_str(), &*impl->memory, tracer);
+  std::optional<rt::Result<rt::Method>> loaded;
+  auto load = [&] { loaded.emplace(impl_->program->load_method(name.c_str(), &*impl->memory, tracer)); };
+  if (!detail::call_recoverably(load)) {
+    // Nothing outside the half-built method points into its memory: free it.
+    return failed_check_error(ErrorCode::kExecution, "cannot load method '" + name + "' of " + path_);
+  }
+  auto& method = *loaded;
   if (!method.ok()) {
     return runtime_error(ErrorCode::kExecution, "cannot load method '" + name + "' of " + path_, method.error());
   }
@@ -347,6 +386,7 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
 }
 
 Status Method::set_inputs(const std::vector<TensorView>& inputs) {
+  ETKIT_TRY(impl_->usable(info_.name));
   if (inputs.size() != info_.inputs.size()) {
     return make_error(ErrorCode::kInvalidInput, "method '" + info_.name + "' takes " +
                                                     std::to_string(info_.inputs.size()) + " input(s), got " +
@@ -378,16 +418,21 @@ Status Method::set_inputs(const std::vector<TensorView>& inputs) {
       value = rt::EValue(executorch::aten::Tensor(&*slot.impl));
     }
     t_runtime_log.clear();
-    const rt::Error err = impl_->method->set_input(value, i);
+    rt::Error err = rt::Error::Ok;
+    auto set = [&] { err = impl_->method->set_input(value, i); };
+    if (!detail::call_recoverably(set)) return impl_->fail(what() + " was rejected");
     if (err != rt::Error::Ok) return runtime_error(ErrorCode::kInvalidInput, what() + " was rejected", err);
   }
   return {};
 }
 
 Status Method::execute() {
+  ETKIT_TRY(impl_->usable(info_.name));
   t_runtime_log.clear();
   const auto start = Clock::now();
-  const rt::Error err = impl_->method->execute();
+  rt::Error err = rt::Error::Ok;
+  auto run = [&] { err = impl_->method->execute(); };
+  if (!detail::call_recoverably(run)) return impl_->fail("executing method '" + info_.name + "' failed");
   if (first_execute_ms_ == 0) first_execute_ms_ = ms_since(start);
   if (err != rt::Error::Ok) {
     return runtime_error(ErrorCode::kExecution, "executing method '" + info_.name + "' failed", err);

@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "etkit/program.h"
+#include "runtime_abort.h"
 
 // The executorch wheel ships libexecutorch_threadpool but not threadpool.h.
 // These declarations match the exported member functions of that library
@@ -19,6 +20,10 @@ ThreadPool* get_threadpool();
 }  // namespace executorch::extension::threadpool
 
 namespace etkit {
+
+const void* detail::threadpool_code_address() {
+  return reinterpret_cast<const void*>(&executorch::extension::threadpool::get_threadpool);
+}
 
 uint32_t thread_count() {
   init_runtime();

@@ -130,9 +130,13 @@ std::vector<std::string> registered_backends();
 void set_runtime_log_echo(bool echo);
 
 /// The runtime stops the process when one of its internal checks fails (a
-/// damaged program can trigger that inside a kernel). etkit always prints
-/// the check's message first; with this, a command-line tool then exits with
-/// `code` instead of raising SIGABRT. Not for library hosts such as Python.
+/// damaged program can trigger that inside a kernel). Where it is safe, etkit
+/// leaves the failed call instead: the core function returns kExecution (or
+/// kInvalidProgram while loading) with the check's message, and the method
+/// refuses to run again. Where it is not (inside the thread pool or a
+/// backend, see runtime_abort.h), etkit prints the check and the process
+/// ends; with this, a command-line tool then exits with `code` instead of
+/// raising SIGABRT. Not for library hosts such as Python.
 void exit_on_runtime_abort(int code);
 
 }  // namespace etkit
