@@ -340,6 +340,24 @@ TEST(VerifyXnnpack, NodeReadsAValueBeyondTheGraph) {
                          " values");
 }
 
+// Constants are the program file, mapped read-only: a node must not write one.
+TEST(VerifyXnnpack, NodeWritesAConstant) {
+  Bytes b = read(kXnnpack);
+  auto* g = xnnpack_payload(b).graph;
+  int node = -1;
+  uint32_t filter = 0;
+  for (size_t i = 0; i < g->xnodes()->size() && node < 0; ++i) {
+    auto* n = g->mutable_xnodes()->GetMutableObject(i);
+    if (n->xnode_union_type() != xn::XNodeUnion_XNNFullyConnected) continue;
+    auto* fc = static_cast<xn::XNNFullyConnected*>(n->mutable_xnode_union());
+    filter = fc->filter_id();
+    if (fc->mutate_output_id(filter)) node = static_cast<int>(i);
+  }
+  ASSERT_GE(node, 0);
+  expect_rejected(b, kXnnWhere + "node " + std::to_string(node) + " writes value " + std::to_string(filter) +
+                         ", which is a constant (buffer ");
+}
+
 TEST(VerifyXnnpack, TensorShapes) {
   Bytes b = read(kXnnpack);
   auto* g = xnnpack_payload(b).graph;

@@ -280,6 +280,14 @@ class GraphChecker {
     return {};
   }
 
+  // A constant's data is the program file, mapped read-only: XNNPACK would
+  // write a node's output or a graph input there.
+  Status not_constant(uint32_t value, const std::string& what) const {
+    const uint32_t buffer = tensors_[value]->constant_buffer_idx();
+    if (buffer == 0) return {};
+    return bad(what + ", which is a constant (buffer " + str(buffer) + ")");
+  }
+
   // A shape vector handed to XNNPACK together with a length it reads that far.
   Status dims(const flatbuffers::Vector<uint32_t>* v, uint64_t needed, const std::string& where,
               const char* name) const {
@@ -300,7 +308,10 @@ class GraphChecker {
     }
     if (!table) return bad(where + " (" + xn::EnumNameXNodeUnion(type) + ") is empty");
     auto reads = [&](uint32_t v, bool optional = false) { return id(v, where, "reads", optional); };
-    auto writes = [&](uint32_t v) { return id(v, where, "writes", false); };
+    auto writes = [&](uint32_t v) -> Status {
+      ETKIT_TRY(id(v, where, "writes", false));
+      return not_constant(v, where + " writes value " + str(v));
+    };
     switch (type) {
       case xn::XNodeUnion_XNNAdd:
       case xn::XNodeUnion_XNNDiv:
@@ -464,6 +475,7 @@ class GraphChecker {
                    str(g_->num_externs()) + " external values");
       }
       ETKIT_TRY(ctx_.call_argument(t->external_id(), what));
+      ETKIT_TRY(not_constant(static_cast<uint32_t>(v), what));
     }
     return {};
   }
