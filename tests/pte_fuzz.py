@@ -67,7 +67,9 @@ def _overwrite(data: bytearray, rng: random.Random) -> str:
 def _huge_offset(data: bytearray, rng: random.Random) -> str:
     """A huge value in a 4-byte slot of the flatbuffer, where offsets, lengths
     and indices live."""
-    end = max(4, _program_size(data) - 4)
+    if len(data) < 4:  # cut short by an earlier mutation
+        return _bit_flips(data, rng)
+    end = min(max(4, _program_size(data) - 4), len(data) - 3)
     at = rng.randrange(0, end, 4)
     value = rng.choice(_HUGE32 + (len(data), len(data) - 4, rng.randrange(2**32)))
     struct.pack_into("<I", data, at, value & 0xFFFFFFFF)
