@@ -72,6 +72,22 @@ def exported(program_dir):
 
 
 @pytest.fixture(scope="session")
+def float_ids(exported, tmp_path_factory):
+    """The token model with its ids declared float. etkit's verifier accepts it
+    (the dtype rule is the kernel's); the embedding kernel then fails one of
+    the runtime's own checks (ET_CHECK), which would end the process."""
+    from executorch.exir._serialize._program import deserialize_pte_binary, serialize_pte_binary
+    from executorch.exir.scalar_type import ScalarType
+
+    pte = deserialize_pte_binary(exported("tokens", "portable").path.read_bytes())
+    plan = pte.program.execution_plan[0]
+    plan.values[plan.inputs[0]].val.scalar_type = ScalarType.FLOAT
+    path = tmp_path_factory.mktemp("abort") / "float_ids.pte"
+    path.write_bytes(bytes(serialize_pte_binary(pte)))
+    return path
+
+
+@pytest.fixture(scope="session")
 def et_run() -> str:
     from etkit.tools import et_run_path
 

@@ -137,6 +137,16 @@ def test_launcher_runs_from_anywhere(bundle_dir, qemu_env, exported, tmp_path):
     assert done.returncode == 2 and "--no-such-flag" in done.stderr
 
 
+def test_arm64_leaves_a_failed_runtime_check(bundle_dir, qemu_env, float_ids):
+    """The runtime's own checks are left on ARM64 too (the unwinder walks the
+    stack to see that it is safe): the run fails with the check, not a signal."""
+    done = subprocess.run([str(bundle_dir / "et-run"), str(float_ids)], capture_output=True, text=True,
+                          env=qemu_env, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "executing method 'forward' failed: the ExecuTorch runtime stopped on a failed check: " \
+           "In function embedding_out()" in done.stderr
+
+
 def test_launcher_without_qemu_says_what_to_install(bundle_dir, tmp_path):
     if os.uname().machine in ("aarch64", "arm64"):
         pytest.skip("on ARM64 the launcher runs natively and never asks for qemu")

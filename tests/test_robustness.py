@@ -201,22 +201,6 @@ def test_undecodable_path_is_kept(tmp_path, mlp):
         etkit.Runner(tmp_path / "missing\udce9.pte")
 
 
-@pytest.fixture(scope="module")
-def float_ids(exported, tmp_path_factory):
-    """The token model with its ids declared float. etkit's verifier accepts it
-    (the dtype rule is the kernel's); the embedding kernel then fails one of
-    the runtime's own checks (ET_CHECK), which would end the process."""
-    from executorch.exir._serialize._program import deserialize_pte_binary, serialize_pte_binary
-    from executorch.exir.scalar_type import ScalarType
-
-    pte = deserialize_pte_binary(exported("tokens", "portable").path.read_bytes())
-    plan = pte.program.execution_plan[0]
-    plan.values[plan.inputs[0]].val.scalar_type = ScalarType.FLOAT
-    path = tmp_path_factory.mktemp("abort") / "float_ids.pte"
-    path.write_bytes(bytes(serialize_pte_binary(pte)))
-    return path
-
-
 def test_a_failed_runtime_check_is_an_exception_not_a_dead_interpreter(float_ids, mlp):
     runner = etkit.Runner(float_ids)
     ids = [np.ones(runner.inputs[0].shape, np.float32)]
@@ -234,4 +218,5 @@ def test_a_failed_runtime_check_is_an_exception_not_a_dead_interpreter(float_ids
 def test_et_run_reports_a_failed_runtime_check(float_ids, run_et):
     proc = run_et(float_ids)
     assert proc.returncode == 1
-    assert "stopped on a failed check: In function embedding_out()" in proc.stderr
+    assert "executing method 'forward' failed: the ExecuTorch runtime stopped on a failed check: " \
+           "In function embedding_out()" in proc.stderr
