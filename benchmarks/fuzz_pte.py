@@ -83,19 +83,20 @@ def main() -> int:
         "",
         f"Mutants: {report.mutants}, in {report.seconds:.0f} s.",
         "",
-        "| tool | ran | refused (exit 1 / etkit exception) |",
-        "|---|---:|---:|",
+        "| tool | ran | refused (exit 1 / etkit exception) | of which the runtime's own check, left by etkit |",
+        "|---|---:|---:|---:|",
     ]
     for tool in ("et-run", "Runner"):
-        lines.append(f"| {tool} | {report.outcomes[tool, 'ran']} | {report.outcomes[tool, 'refused']} |")
+        o = report.outcomes
+        lines.append(f"| {tool} | {o[tool, 'ran']} | {o[tool, 'refused']} | {o[tool, 'failed check left']} |")
     lines += ["", f"Findings (crash, hang, other exit code, non-etkit exception): {len(report.findings)}."]
     aborts = sum("stopped on a failed check" in f for f in report.findings)
     if report.findings:
         lines += [
             "",
-            f"Of these, {aborts} are the runtime stopping on one of its own checks (a kernel handed a value of",
-            "the wrong kind or dtype, which etkit's verifier does not model): etkit prints the check; et-run",
-            "exits 1 on them, a Python process is ended.",
+            f"Of these, {aborts} are the runtime stopping on one of its own checks where etkit can't leave it",
+            "(inside the thread pool or a backend, see cpp/core/src/runtime_abort.h): etkit prints the check;",
+            "et-run exits 1 on them, a Python process is ended.",
         ]
         if len(report.findings) > aborts:
             lines += [

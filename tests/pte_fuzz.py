@@ -120,7 +120,9 @@ def mutate(seed_bytes: bytes, rng: random.Random) -> tuple[bytes, str]:
 @dataclass
 class Report:
     mutants: int = 0
-    outcomes: Counter = field(default_factory=Counter)  # ("et-run" | "Runner", "ran" | "refused")
+    # ("et-run" | "Runner", "ran" | "refused" | "failed check left"): the last
+    # counts refusals that were the runtime's own checks, left by etkit.
+    outcomes: Counter = field(default_factory=Counter)
     findings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -135,6 +137,7 @@ def _check_et_run(et_run: str, path: Path, what: str, timeout: float, report: Re
         report.outcomes["et-run", "ran"] += 1
     elif proc.returncode == 1 and "error:" in proc.stderr:
         report.outcomes["et-run", "refused"] += 1
+        report.outcomes["et-run", "failed check left"] += "stopped on a failed check" in proc.stderr
     else:
         report.findings.append(
             f"et-run exited {proc.returncode} on {path.name}: {what}; stderr: {proc.stderr.strip()[-300:]}"
@@ -165,7 +168,8 @@ for line in sys.stdin:
         runner.run(inputs_for(runner))
         outcome = {"path": path, "outcome": "ran"}
     except EtkitError as e:
-        outcome = {"path": path, "outcome": "refused" if str(e) else "empty message"}
+        outcome = {"path": path, "outcome": "refused" if str(e) else "empty message",
+                   "failed check left": "stopped on a failed check" in str(e)}
     except BaseException as e:
         outcome = {"path": path, "outcome": "non-etkit exception", "detail": f"{type(e).__name__}: {e}"[:300]}
     print(json.dumps(outcome), flush=True)
@@ -203,6 +207,7 @@ def _check_runner(paths: dict[Path, str], timeout: float, report: Report, child_
             finished.add(path)
             if msg["outcome"] in ("ran", "refused"):
                 report.outcomes["Runner", msg["outcome"]] += 1
+                report.outcomes["Runner", "failed check left"] += msg.get("failed check left", False)
             else:
                 report.findings.append(f"Runner: {msg['outcome']} on {path.name}: {paths[path]}; {msg.get('detail', '')}")
         if child.returncode == 0 and not hung:
