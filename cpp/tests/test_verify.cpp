@@ -271,6 +271,19 @@ TEST(Verify, NamesMustBeUtf8) {
   expect_rejected(b, "delegate 0 has a backend name that is not UTF-8");
 }
 
+// Kernels would read or write through a null pointer.
+TEST(Verify, TensorsWithoutMemoryAreInputsOrOutputs) {
+  Bytes b = read(kPortable);
+  int value = -1;
+  ASSERT_TRUE(first_value(b, [&](fb::EValue* v) {
+    ++value;
+    fb::Tensor* t = as_tensor(v);
+    return t && t->data_buffer_idx() > 0 && t->mutate_data_buffer_idx(0);  // a constant no more
+  }));
+  expect_rejected(b, "method 'forward' value " + std::to_string(value) + " is a tensor of ");
+  expect_rejected(b, " bytes without memory: neither planned, nor a constant, nor an input or output");
+}
+
 TEST(Verify, DelegateDataReference) {
   Bytes b = read(kXnnpack);
   auto* d = plan(b)->mutable_delegates()->GetMutableObject(0);
@@ -356,6 +369,32 @@ TEST(VerifyXnnpack, NodeWritesAConstant) {
   ASSERT_GE(node, 0);
   expect_rejected(b, kXnnWhere + "node " + std::to_string(node) + " writes value " + std::to_string(filter) +
                          ", which is a constant (buffer ");
+}
+
+// The tutorial's graph: three fully connected nodes, 0 -> 3 -> 6 -> 9.
+xn::XNNFullyConnected* fully_connected(xn::XNNGraph* g, size_t node) {
+  auto* n = g->mutable_xnodes()->GetMutableObject(node);
+  EXPECT_EQ(n->xnode_union_type(), xn::XNodeUnion_XNNFullyConnected);
+  return static_cast<xn::XNNFullyConnected*>(n->mutable_xnode_union());
+}
+
+TEST(VerifyXnnpack, DataFlowsForwardIntoValuesWrittenOnce) {
+  {
+    Bytes b = read(kXnnpack);
+    ASSERT_TRUE(fully_connected(xnnpack_payload(b).graph, 1)->mutate_output_id(0));
+    expect_rejected(b, kXnnWhere + "node 1 writes value 0, which is a graph input");
+  }
+  {
+    Bytes b = read(kXnnpack);
+    ASSERT_TRUE(fully_connected(xnnpack_payload(b).graph, 1)->mutate_input1_id(9));
+    expect_rejected(b, kXnnWhere + "node 1 reads value 9, which is not a constant, a graph input or written by an "
+                                   "earlier node");
+  }
+  {
+    Bytes b = read(kXnnpack);
+    ASSERT_TRUE(fully_connected(xnnpack_payload(b).graph, 2)->mutate_output_id(3));
+    expect_rejected(b, kXnnWhere + "node 2 writes value 3, which node 0 writes already");
+  }
 }
 
 TEST(VerifyXnnpack, TensorShapes) {

@@ -315,17 +315,17 @@ struct Method::Impl {
   std::vector<rt::Tag> input_tags;  // read once: MethodMeta lookups cost per call
   // Set when a runtime call was left on a failed check: the method's state
   // is unknown from then on, so it refuses to run.
-  std::string failed_check;
+  bool left_failed_check = false;
 
   Status usable(const std::string& name) const {
-    if (failed_check.empty()) return {};
-    return make_error(ErrorCode::kExecution, "method '" + name + "' can't run again after it " + failed_check +
-                                                 "; load the program again");
+    if (!left_failed_check) return {};
+    return make_error(ErrorCode::kExecution, "method '" + name +
+                                                 "' can't run again after it stopped on a failed runtime check; "
+                                                 "load the program again");
   }
   Error fail(const std::string& what) {
-    Error e = failed_check_error(ErrorCode::kExecution, what);
-    failed_check = "stopped on a failed runtime check";
-    return e;
+    left_failed_check = true;
+    return failed_check_error(ErrorCode::kExecution, what);
   }
 };
 

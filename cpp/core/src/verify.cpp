@@ -292,8 +292,13 @@ class Checker {
       buffers_.push_back(static_cast<uint64_t>(size));
     }
 
-    for (size_t v = 0; v < n_values; ++v) ETKIT_TRY(value(plan->values()->Get(v), n_values, method, v));
     ETKIT_TRY(value_indices(plan->inputs(), n_values, method + " input list"));
+    ETKIT_TRY(value_indices(plan->outputs(), n_values, method + " output list"));
+    inputs_and_outputs_.assign(n_values, false);
+    for (const auto* list : {plan->inputs(), plan->outputs()}) {
+      for (size_t k = 0; k < count(list); ++k) inputs_and_outputs_[static_cast<size_t>(list->Get(k))] = true;
+    }
+    for (size_t v = 0; v < n_values; ++v) ETKIT_TRY(value(plan->values()->Get(v), n_values, method, v));
     // set_input copies into an input's memory: a constant's is the read-only file.
     for (size_t k = 0; k < count(plan->inputs()); ++k) {
       const auto* v = plan->values()->Get(static_cast<size_t>(plan->inputs()->Get(k)));
@@ -302,7 +307,6 @@ class Checker {
         return bad(method + " input " + str(k) + " is a constant tensor");
       }
     }
-    ETKIT_TRY(value_indices(plan->outputs(), n_values, method + " output list"));
 
     const size_t n_operators = count(plan->operators());
     for (size_t k = 0; k < n_operators; ++k) {
@@ -464,7 +468,7 @@ class Checker {
       }
       case fb::KernelTypes_Tensor: {
         const auto* t = v->val_as_Tensor();
-        return t ? tensor(t, where) : bad(where + " is empty");
+        return t ? tensor(t, where, inputs_and_outputs_[index]) : bad(where + " is empty");
       }
       // List items are indices of other values.
       case fb::KernelTypes_IntList: {
@@ -485,7 +489,7 @@ class Checker {
     }
   }
 
-  Status tensor(const fb::Tensor* t, const std::string& where) const {
+  Status tensor(const fb::Tensor* t, const std::string& where, bool input_or_output) const {
     const size_t elem = element_size(t->scalar_type());
     if (elem == 0) return bad(where + " has unknown dtype " + std::to_string(t->scalar_type()));
     if (!t->sizes()) return bad(where + " is a tensor without sizes");
@@ -537,7 +541,14 @@ class Checker {
       }
       return {};
     }
-    if (buffer == 0 || external) return {};  // given at run time, or from a separate data file
+    if (external) return {};  // from a separate data file
+    if (buffer == 0) {
+      // No memory of its own: only a method's input or output can be given
+      // some at run time. Kernels would read or write through a null pointer.
+      if (nbytes == 0 || input_or_output) return {};
+      return bad(where + " is a tensor of " + str(nbytes) +
+                 " bytes without memory: neither planned, nor a constant, nor an input or output");
+    }
     const auto* cs = p_->constant_segment();
     if (cs && count(cs->offsets()) > 0) return in_subsegment(cs, buffer, nbytes, where, "constant");
     // Older programs keep constants inline in the flatbuffer.
@@ -574,6 +585,7 @@ class Checker {
   VerifyLimits limits_;
   std::vector<std::string> roles_;
   std::vector<uint64_t> buffers_;  // planned buffer sizes of the method being checked
+  std::vector<bool> inputs_and_outputs_;  // by value index, of the method being checked
 };
 
 }  // namespace

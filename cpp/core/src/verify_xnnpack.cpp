@@ -74,6 +74,7 @@ class GraphChecker {
     ETKIT_TRY(flatbuffer());
     tensors_.assign(count(g_->xvalues()), nullptr);
     elements_.assign(count(g_->xvalues()), 0);
+    writer_.assign(count(g_->xvalues()), kNoWriter);
     for (size_t i = 0; i < count(g_->xvalues()); ++i) ETKIT_TRY(value(i));
     for (size_t i = 0; i < count(g_->xnodes()); ++i) ETKIT_TRY(node(i));
     return externals();
@@ -288,6 +289,24 @@ class GraphChecker {
     return bad(what + ", which is a constant (buffer " + str(buffer) + ")");
   }
 
+  // Data flows forward: a node reads constants, graph inputs and what earlier
+  // nodes wrote. XNNPACK sizes its buffers from that: a graph input written
+  // by a node is the caller's memory overrun, a value never written is
+  // garbage.
+  Status defined(uint32_t v, const std::string& where) const {
+    const auto* t = tensors_[v];
+    if (t->constant_buffer_idx() != 0 || (t->flags() & kExternalInput) || writer_[v] != kNoWriter) return {};
+    return bad(where + " reads value " + str(v) + ", which is not a constant, a graph input or written by an earlier node");
+  }
+  Status written_once(uint32_t v, size_t node, const std::string& where) {
+    const std::string what = where + " writes value " + str(v);
+    ETKIT_TRY(not_constant(v, what));
+    if (tensors_[v]->flags() & kExternalInput) return bad(what + ", which is a graph input");
+    if (writer_[v] != kNoWriter) return bad(what + ", which node " + str(writer_[v]) + " writes already");
+    writer_[v] = node;
+    return {};
+  }
+
   // A shape vector handed to XNNPACK together with a length it reads that far.
   Status dims(const flatbuffers::Vector<uint32_t>* v, uint64_t needed, const std::string& where,
               const char* name) const {
@@ -297,7 +316,7 @@ class GraphChecker {
     return {};
   }
 
-  Status node(size_t i) const {
+  Status node(size_t i) {
     const std::string where = "node " + str(i);
     const auto* n = g_->xnodes()->Get(static_cast<flatbuffers::uoffset_t>(i));
     if (!n) return bad(where + " is empty");
@@ -307,10 +326,13 @@ class GraphChecker {
       return bad(where + " has unknown kind " + str(type));
     }
     if (!table) return bad(where + " (" + xn::EnumNameXNodeUnion(type) + ") is empty");
-    auto reads = [&](uint32_t v, bool optional = false) { return id(v, where, "reads", optional); };
+    auto reads = [&](uint32_t v, bool optional = false) -> Status {
+      ETKIT_TRY(id(v, where, "reads", optional));
+      return optional && v == kInvalidId ? Status{} : defined(v, where);
+    };
     auto writes = [&](uint32_t v) -> Status {
       ETKIT_TRY(id(v, where, "writes", false));
-      return not_constant(v, where + " writes value " + str(v));
+      return written_once(v, i, where);
     };
     switch (type) {
       case xn::XNodeUnion_XNNAdd:
@@ -491,6 +513,8 @@ class GraphChecker {
   const xn::XNNGraph* g_ = nullptr;
   std::vector<const xn::XNNTensorValue*> tensors_;  // by id_out; null until defined
   std::vector<uint64_t> elements_;                   // by id_out
+  static constexpr size_t kNoWriter = SIZE_MAX;
+  std::vector<size_t> writer_;  // by id_out: the node that writes it
 };
 
 }  // namespace
