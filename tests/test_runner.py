@@ -127,3 +127,35 @@ def test_import_and_run_need_numpy_only(exported):
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_inputs_and_outputs_the_program_leaves_unplanned(exported, tmp_path, backend):
+    """Memory planning can leave graph inputs and outputs to the caller
+    (alloc_graph_input/alloc_graph_output=False): etkit gives them memory."""
+    import torch
+    from executorch.exir import EdgeCompileConfig, ExecutorchBackendConfig, to_edge_transform_and_lower
+    from executorch.exir.passes import MemoryPlanningPass
+
+    e = exported("two_io", backend)
+    partitioners = []
+    if backend == "xnnpack":
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+
+        partitioners = [XnnpackPartitioner()]
+    edge = to_edge_transform_and_lower(torch.export.export(e.model, e.example), partitioner=partitioners,
+                                       compile_config=EdgeCompileConfig(_check_ir_validity=False))
+    planning = MemoryPlanningPass(alloc_graph_input=False, alloc_graph_output=False)
+    path = tmp_path / "unplanned.pte"
+    path.write_bytes(edge.to_executorch(ExecutorchBackendConfig(memory_planning_pass=planning)).buffer)
+
+    from executorch.exir._serialize._program import deserialize_pte_binary
+
+    plan = deserialize_pte_binary(path.read_bytes()).program.execution_plan[0]
+    assert all(plan.values[i].val.allocation_info is None for i in [*plan.inputs, *plan.outputs])
+
+    runner = etkit.Runner(path)
+    for seed in range(3):
+        x = e.random_inputs(seed)
+        for got, want in zip(runner.run(x), e.eager(x), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

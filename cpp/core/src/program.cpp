@@ -298,6 +298,7 @@ struct Method::Impl {
   };
   std::vector<std::unique_ptr<uint8_t[], Free>> planned;
   std::vector<rt::Span<uint8_t>> planned_spans;
+  std::vector<std::unique_ptr<uint8_t[], Free>> unplanned_outputs;  // see load_method
   std::optional<rt::HierarchicalAllocator> planned_allocator;
   executorch::extension::MallocMemoryAllocator method_allocator;
   executorch::extension::MallocMemoryAllocator temp_allocator;
@@ -376,6 +377,27 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
   for (size_t i = 0; i < info->outputs.size(); ++i) {
     const auto& value = impl->method->get_output(i);
     if (value.isTensor()) info->outputs[i].dynamism = to_dynamism(value.toTensor().shape_dynamism());
+  }
+  // An output the program leaves without memory (exported with memory
+  // planning's alloc_graph_output=False) is the caller's to provide; the
+  // kernels would write through a null pointer. Give it memory of its own.
+  for (size_t i = 0; i < info->outputs.size(); ++i) {
+    const auto& value = impl->method->get_output(i);
+    if (!value.isTensor() || value.toTensor().const_data_ptr() != nullptr) continue;
+    auto meta = impl->method->method_meta().output_tensor_meta(i);
+    const size_t nbytes = meta.ok() ? meta->nbytes() : 0;
+    if (nbytes == 0) continue;
+    impl->unplanned_outputs.emplace_back(static_cast<uint8_t*>(std::calloc(nbytes, 1)));
+    if (!impl->unplanned_outputs.back()) {
+      return make_error(ErrorCode::kExecution, "cannot allocate " + std::to_string(nbytes) + " bytes for output " +
+                                                   std::to_string(i) + " of '" + name + "' of " + path_);
+    }
+    t_runtime_log.clear();
+    const rt::Error err = impl->method->set_output_data_ptr(impl->unplanned_outputs.back().get(), nbytes, i);
+    if (err != rt::Error::Ok) {
+      return runtime_error(ErrorCode::kExecution, "cannot give output " + std::to_string(i) + " of '" + name + "' of " +
+                                                      path_ + " memory", err);
+    }
   }
   impl->slots.resize(info->inputs.size());
   for (size_t i = 0; i < info->inputs.size(); ++i) {
