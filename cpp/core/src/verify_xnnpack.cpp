@@ -296,7 +296,8 @@ class GraphChecker {
   Status defined(uint32_t v, const std::string& where) const {
     const auto* t = tensors_[v];
     if (t->constant_buffer_idx() != 0 || (t->flags() & kExternalInput) || writer_[v] != kNoWriter) return {};
-    return bad(where + " reads value " + str(v) + ", which is not a constant, a graph input or written by an earlier node");
+    return bad(where + " reads value " + str(v) +
+               ", which is not a constant, a graph input or written by an earlier node");
   }
   Status written_once(uint32_t v, size_t node, const std::string& where) {
     const std::string what = where + " writes value " + str(v);
