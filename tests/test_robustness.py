@@ -220,3 +220,14 @@ def test_et_run_reports_a_failed_runtime_check(float_ids, run_et):
     assert proc.returncode == 1
     assert "executing method 'forward' failed: the ExecuTorch runtime stopped on a failed check: " \
            "In function embedding_out()" in proc.stderr
+
+
+def test_a_failed_check_keeps_its_message_after_executorch_loads_its_runtime(float_ids):
+    """executorch's Python runtime registers its own log hook when it loads;
+    the core takes it back, so the check's text still reaches the error."""
+    runner = etkit.Runner(float_ids)
+    from executorch.runtime import Runtime
+
+    Runtime.get()
+    with pytest.raises(ExecutionError, match=r"stopped on a failed check: In function embedding_out\(\)"):
+        runner.run([np.ones(runner.inputs[0].shape, np.float32)])

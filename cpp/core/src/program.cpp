@@ -450,6 +450,7 @@ Status Method::set_inputs(const std::vector<TensorView>& inputs) {
 
 Status Method::execute() {
   ETKIT_TRY(impl_->usable(info_.name));
+  init_runtime();  // a library loaded since the method was may have taken the log hook
   t_runtime_log.clear();
   const auto start = Clock::now();
   rt::Error err = rt::Error::Ok;
