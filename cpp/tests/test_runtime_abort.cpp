@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 
 #ifndef ET_USE_THREADPOOL
 #define ET_USE_THREADPOOL  // declares the parallel_for that libexecutorch_threadpool exports
@@ -15,14 +13,14 @@
 #include "etkit/program.h"
 #include "etkit/threads.h"
 #include "etkit/verify.h"
+#include "pte_bytes.h"
 #include "runtime_abort.h"
-#pragma GCC visibility push(hidden)  // as in verify.cpp
-#include "program_generated.h"
-#pragma GCC visibility pop
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using pte_bytes::Bytes;
+using pte_bytes::plan;
+using pte_bytes::read;
 const std::string kEmbedding = std::string(ETKIT_FIXTURES) + "/embedding_portable.pte";
 const std::string kPortable = std::string(ETKIT_FIXTURES) + "/tiny_portable.pte";
 
@@ -68,19 +66,10 @@ void expect_stops_inside_parallel_for(int64_t threads) {
 TEST(RuntimeAbortDeathTest, InsideAParallelForOnOneThreadTheProcessStops) { expect_stops_inside_parallel_for(1); }
 TEST(RuntimeAbortDeathTest, InsideAParallelForOnSeveralThreadsTheProcessStops) { expect_stops_inside_parallel_for(2); }
 
-Bytes read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-etkit_pte::ExecutionPlan* plan(Bytes& b) {
-  return etkit_pte::GetMutableProgram(b.data())->mutable_execution_plan()->GetMutableObject(0);
-}
 // Writes a damaged program that still passes the verifier: what it can't see.
 std::string write_verified(const Bytes& b, const std::string& name) {
   EXPECT_TRUE(etkit::verify_program(b.data(), b.size()).ok());
-  const std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  return path;
+  return pte_bytes::write_temp(b, name);
 }
 
 // The embedding program with its token ids declared float: the kernel checks

@@ -3,29 +3,25 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "etkit/program.h"
 #include "etkit/verify.h"
+#include "pte_bytes.h"
 #pragma GCC visibility push(hidden)  // as in verify.cpp
-#include "program_generated.h"
 #include "runtime_schema_generated.h"
 #pragma GCC visibility pop
 
 namespace {
 
 namespace fb = etkit_pte;
-using Bytes = std::vector<uint8_t>;
+using pte_bytes::Bytes;
+using pte_bytes::plan;
+using pte_bytes::program;
+using pte_bytes::read;
 
 const std::string kXnnpack = std::string(ETKIT_FIXTURES) + "/tiny_xnnpack.pte";
 const std::string kPortable = std::string(ETKIT_FIXTURES) + "/tiny_portable.pte";
 const std::string kConv = std::string(ETKIT_FIXTURES) + "/conv_xnnpack.pte";  // a conv, then a depthwise one
-
-Bytes read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
 
 uint64_t get_u64(const Bytes& b, size_t at) {
   uint64_t v = 0;
@@ -37,9 +33,6 @@ void put_u64(Bytes& b, size_t at, uint64_t v) {
 }
 // Extended header fields (magic "eh00" at byte 8).
 constexpr size_t kProgramSize = 16, kSegmentBase = 24, kSegmentDataSize = 32;
-
-fb::Program* program(Bytes& b) { return fb::GetMutableProgram(b.data()); }
-fb::ExecutionPlan* plan(Bytes& b) { return program(b)->mutable_execution_plan()->GetMutableObject(0); }
 
 // The first value of the forward plan for which `pick` returns true.
 template <typename Pick>
@@ -515,8 +508,7 @@ TEST(VerifyXnnpack, ConvolutionParametersMatchTheirWeights) {
 TEST(Verify, ProgramLoadRefusesWithThePathAndTheReason) {
   Bytes b = read(kPortable);
   b.resize(b.size() - 100);
-  const std::string path = ::testing::TempDir() + "/cut_short.pte";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), b.size());
+  const std::string path = pte_bytes::write_temp(b, "cut_short.pte");
   auto loaded = etkit::Program::load(path);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.error().code, etkit::ErrorCode::kInvalidProgram);
