@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "etkit/benchmark.h"
 #ifdef ETKIT_WITH_BUNDLED
@@ -42,13 +43,24 @@ struct Options {
   std::string etdump;
   bool verbose = false;
   bool verify = false;
+  bool describe = false;
   bool method_given = false;
   double rtol = 1e-3;
   double atol = 1e-5;
 };
 
+// --error-format json: one JSON line on stderr naming the error's kind, so that
+// a host driving et-run on a device (etkit.Device) raises the same exception
+// class as etkit.Runner would, without parsing messages.
+bool g_json_errors = false;
+
 int fail(const etkit::Error& e) {
-  std::fprintf(stderr, "et-run: error: %s\n", e.message.c_str());
+  if (g_json_errors) {
+    const nlohmann::json j = {{"error", etkit::error_code_name(e.code)}, {"message", e.message}};
+    std::fprintf(stderr, "%s\n", j.dump().c_str());
+  } else {
+    std::fprintf(stderr, "et-run: error: %s\n", e.message.c_str());
+  }
   return e.code == etkit::ErrorCode::kInvalidArgument ? kExitUsage : kExitRejected;
 }
 
@@ -177,6 +189,10 @@ int run(const Options& o) {
   if (!method.ok()) return fail(method.error());
   // The loaded method's info, not the program's: only it knows which inputs
   // are dynamic, so that any shape within the bounds is accepted.
+  if (o.describe) {
+    std::printf("%s\n", etkit::to_json((*method)->info()).c_str());
+    return 0;
+  }
   auto inputs = etkit::load_inputs((*method)->info(), o.inputs, o.seed);
   if (!inputs.ok()) return fail(inputs.error());
   const auto views = etkit::views_of(*inputs);
@@ -197,8 +213,10 @@ int run(const Options& o) {
   } else {
     std::vector<etkit::Status> write_errors;
     auto status = (*method)->run(views, [&](const std::vector<etkit::TensorView>& outputs) {
-      print_tensors("input", views);
-      print_tensors("output", outputs);
+      if (!json_to_stdout) {
+        print_tensors("input", views);
+        print_tensors("output", outputs);
+      }
       for (size_t i = 0; i < outputs.size() && !o.output_dir.empty(); ++i) {
         auto s = etkit::write_npy(o.output_dir + "/output_" + std::to_string(i) + ".npy", outputs[i]);
         if (!s.ok()) write_errors.push_back(s);
@@ -206,18 +224,22 @@ int run(const Options& o) {
     });
     if (!status.ok()) return fail(status.error());
     if (!write_errors.empty()) return fail(write_errors.front().error());
-    if (!o.output_dir.empty()) std::printf("wrote %zu output(s) to %s\n", (*method)->info().outputs.size(), o.output_dir.c_str());
+    if (!o.output_dir.empty() && !json_to_stdout) std::printf("wrote %zu output(s) to %s\n", (*method)->info().outputs.size(), o.output_dir.c_str());
   }
 
   if (o.profile) {
     const int64_t runs = o.bench ? std::min<int64_t>(o.bench_params.iterations, 1000) : 20;
     auto profile = etkit::profile_method(**program, o.method, views, /*warmup=*/3, runs);
     if (!profile.ok()) return fail(profile.error());
-    print_profile(*profile);
+    if (!o.bench && !o.json.empty()) {  // --profile --json: the rows as JSON (with --bench the JSON is the benchmark's)
+      if (auto s = write_text(o.json, etkit::to_json(*profile)); !s.ok()) return fail(s.error());
+    } else {
+      print_profile(*profile);
+    }
   }
   if (!o.etdump.empty()) {
     if (auto s = etkit::write_etdump(**program, o.method, views, 1, o.etdump); !s.ok()) return fail(s.error());
-    std::printf("wrote ETDump to %s\n", o.etdump.c_str());
+    if (!json_to_stdout) std::printf("wrote ETDump to %s\n", o.etdump.c_str());
   }
   return 0;
 }
@@ -242,10 +264,16 @@ int main(int argc, char** argv) {
                     ->capture_default_str();
   auto* max_s = app.add_option("--max-seconds", o.bench_params.max_seconds, "at most this long in timed runs (0: no limit)")
                     ->capture_default_str();
-  auto* json = app.add_option("--json", o.json, "write the benchmark as JSON to PATH ('-': stdout)");
+  auto* json = app.add_option("--json", o.json,
+                              "write the benchmark (or, without --bench, the --profile rows) as JSON to PATH ('-': stdout)");
   app.add_flag("--profile", o.profile, "per-operator and per-delegate timings");
   app.add_option("--etdump", o.etdump, "write a raw ETDump of one traced run to PATH");
   app.add_flag("--verbose", o.verbose, "print the runtime's own log lines");
+  app.add_flag("--describe", o.describe, "print the method's inputs and outputs (dtype, shape, dynamism) as JSON; run nothing");
+  std::string error_format = "text";
+  app.add_option("--error-format", error_format, "errors on stderr as text or as one JSON line {error, message}")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
 #ifdef ETKIT_WITH_BUNDLED
   auto* verify_flag = app.add_flag("--verify", o.verify,
                                    "PROGRAM is a .bpte: run its bundled inputs, compare with its expected outputs "
@@ -256,6 +284,7 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    g_json_errors = error_format == "json";
     o.method_given = method->count() > 0;
 #ifdef ETKIT_WITH_BUNDLED
     for (auto* opt : {rtol, atol}) {
@@ -266,9 +295,10 @@ int main(int argc, char** argv) {
                                                           "--bench, --profile or --etdump");
     }
 #endif
-    for (auto* opt : {warmup, iterations, min_s, max_s, json}) {
+    for (auto* opt : {warmup, iterations, min_s, max_s}) {
       if (opt->count() > 0 && !o.bench) throw CLI::ValidationError(opt->get_name(), "needs --bench");
     }
+    if (json->count() > 0 && !o.bench && !o.profile) throw CLI::ValidationError("--json", "needs --bench or --profile");
     if (auto problem = o.bench_params.validate(); !problem.empty()) throw CLI::ValidationError(problem);
     if (!o.output_dir.empty()) {
       struct stat st {};

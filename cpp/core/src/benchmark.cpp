@@ -99,4 +99,36 @@ std::string to_json(const BenchReport& r) {
   return j.dump(2);
 }
 
+namespace {
+nlohmann::ordered_json specs_json(const std::vector<TensorSpec>& specs) {
+  auto list = nlohmann::ordered_json::array();
+  for (const auto& s : specs) {
+    const char* dynamism = s.dynamism == Dynamism::kStatic ? "static" : s.dynamism == Dynamism::kBounded ? "bounded" : "unbounded";
+    list.push_back({{"dtype", dtype_name(s.dtype)}, {"shape", s.shape}, {"dynamism", dynamism}});
+  }
+  return list;
+}
+}  // namespace
+
+std::string to_json(const MethodInfo& info) {
+  nlohmann::ordered_json j = {
+      {"method", info.name},
+      {"inputs", specs_json(info.inputs)},
+      {"outputs", specs_json(info.outputs)},
+      {"planned_memory_bytes", info.planned_memory_bytes},
+      {"backends", info.backends},
+  };
+  return j.dump(2);
+}
+
+std::string to_json(const Profile& p) {
+  auto ops = nlohmann::ordered_json::array();
+  for (const auto& op : p.ops) {
+    ops.push_back({{"name", op.name}, {"kind", op.kind}, {"calls", op.calls}, {"ms", op.ms},
+                   {"share", p.execute_ms > 0 ? op.ms / p.execute_ms : 0.0}});
+  }
+  nlohmann::ordered_json j = {{"method", p.method}, {"runs", p.runs}, {"execute_ms", p.execute_ms}, {"ops", ops}};
+  return j.dump(2);
+}
+
 }  // namespace etkit

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "etkit/profiler.h"
 #include "etkit/program.h"
 #include "etkit/result.h"
 #include "etkit/stats.h"
@@ -53,5 +54,13 @@ size_t current_rss_bytes();
 
 /// The report as JSON (the keys are a contract: see DESIGN.md).
 std::string to_json(const BenchReport& report);
+
+/// A method's inputs and outputs (dtype, shape, dynamism), planned memory and
+/// backends as JSON: what a host needs to drive the method remotely.
+std::string to_json(const MethodInfo& info);
+
+/// Per-operator rows of a profile as JSON: method, runs, execute_ms and ops
+/// [{name, kind, calls, ms, share}], largest first (the rows Runner.profile returns).
+std::string to_json(const Profile& profile);
 
 }  // namespace etkit
