@@ -1,4 +1,5 @@
-"""etkit.inspect and `etkit inspect`: checked against programs exported here and against the C++ core."""
+"""etkit.inspect and `etkit inspect`: checked against programs exported here, against the C++ core's
+runner, and against executorch's own Python deserializer (the oracle in inspect_oracle.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ import torch
 from torch.export import Dim
 
 import etkit
+from inspect_oracle import inspect_with_executorch
 from models import MODELS
 
 
 def _check_against_runner(path, info):
-    """What inspect reads from the file must agree with what the runtime reports after loading it."""
+    """What inspect reads from the file must agree with what the runtime reports after loading it,
+    and with what executorch's deserializer reads."""
+    assert info == inspect_with_executorch(path)
     assert sum(v for k, v in info["sizes"].items() if k != "file") == info["sizes"]["file"]
     for m in info["methods"]:
         runner = etkit.Runner(path, method=m["name"])
@@ -90,7 +94,7 @@ def test_bad_files(tmp_path, exported, etkit_main):  # noqa: F811
     good = exported("mlp").path.read_bytes()
     (tmp_path / "cut.pte").write_bytes(good[: len(good) - 100])
     for name, message in [("absent.pte", "cannot read"), ("text.pte", "not an ExecuTorch program"),
-                          ("cut.pte", "is cut short")]:
+                          ("cut.pte", "cut short")]:
         with pytest.raises(etkit.ProgramError, match=message):
             etkit.inspect(tmp_path / name)
         done = etkit_main("inspect", tmp_path / name)
@@ -103,6 +107,7 @@ def test_bundled_program(tmp_path, etkit_main):  # noqa: F811
         warnings.simplefilter("ignore")
         etkit.export(model, example, tmp_path / "m.pte", bundled_program=tmp_path / "m.bpte", verify=False)
     inner, bundled = etkit.inspect(tmp_path / "m.pte"), etkit.inspect(tmp_path / "m.bpte")
+    assert bundled == inspect_with_executorch(tmp_path / "m.bpte")
     assert bundled.pop("bundled")["test_cases"] == {"forward": 1}
     assert {**bundled, "path": ""} == {**inner, "path": ""}  # the same program inside
     done = etkit_main("inspect", tmp_path / "m.bpte")

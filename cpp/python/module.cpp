@@ -11,12 +11,14 @@ namespace py = pybind11;
 
 namespace etkit::python {
 void bind_runner(py::module_& m);
+void bind_describe(py::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "etkit's C++ core: load, run and benchmark ExecuTorch programs.";
   etkit::python::init_errors();
   etkit::python::bind_runner(m);
+  etkit::python::bind_describe(m);
   const etkit::BenchParams defaults;  // the one table of benchmark defaults
   m.attr("BENCH_DEFAULTS") = py::dict(py::arg("warmup") = defaults.warmup, py::arg("iterations") = defaults.iterations,
                                       py::arg("min_seconds") = defaults.min_seconds,

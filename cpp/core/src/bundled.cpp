@@ -115,7 +115,45 @@ std::string compare(const TensorView& got, const TensorView& want, const Bundled
   return name + buf;
 }
 
+// The verified BundledProgram in `data`, holding a program. `what` names the
+// file in messages.
+Result<const bp::BundledProgram*> open_bundle(const uint8_t* data, size_t size, const std::string& what) {
+  if (size < 8 || !bp::BundledProgramBufferHasIdentifier(data)) {
+    return make_error(ErrorCode::kInvalidProgram, what + " is not a bundled program (.bpte): no BP08 identifier");
+  }
+  flatbuffers::Verifier verifier(data, size);
+  if (!bp::VerifyBundledProgramBuffer(verifier)) {
+    return make_error(ErrorCode::kInvalidProgram, what + " is not a well-formed bundled program (.bpte)");
+  }
+  const auto* bundle = bp::GetBundledProgram(data);
+  if (bundle->program() == nullptr || bundle->program()->size() == 0) {
+    return make_error(ErrorCode::kInvalidProgram, what + " holds no program");
+  }
+  return bundle;
+}
+
 }  // namespace
+
+Result<ProgramDescription> describe_bundled(const uint8_t* data, size_t size) {
+  auto opened = open_bundle(data, size, "the file");
+  if (!opened.ok()) return opened.error();
+  const bp::BundledProgram* bundle = *opened;
+  auto described = describe_program(bundle->program()->data(), bundle->program()->size());
+  if (!described.ok()) {
+    return make_error(described.error().code, "the program inside: " + described.error().message);
+  }
+  BundledDescription b;
+  b.file_bytes = size;
+  const auto* suites = bundle->method_test_suites();
+  for (flatbuffers::uoffset_t s = 0; suites && s < suites->size(); ++s) {
+    const auto* suite = suites->Get(s);
+    if (!suite) continue;
+    b.test_cases.emplace_back(suite->method_name() ? suite->method_name()->str() : "",
+                              suite->test_cases() ? suite->test_cases()->size() : 0);
+  }
+  described->bundled = std::move(b);
+  return described;
+}
 
 bool is_bundled_program(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -127,17 +165,9 @@ Result<std::vector<BundledCase>> verify_bundled(const std::string& path, const s
                                                 const BundledTolerance& tolerance) {
   auto bytes = read_file(path);
   if (!bytes.ok()) return bytes.error();
-  flatbuffers::Verifier verifier(bytes->data(), bytes->size());
-  if (bytes->size() < 8 || !bp::BundledProgramBufferHasIdentifier(bytes->data())) {
-    return make_error(ErrorCode::kInvalidProgram, path + " is not a bundled program (.bpte): no BP08 identifier");
-  }
-  if (!bp::VerifyBundledProgramBuffer(verifier)) {
-    return make_error(ErrorCode::kInvalidProgram, path + " is not a well-formed bundled program (.bpte)");
-  }
-  const auto* bundle = bp::GetBundledProgram(bytes->data());
-  if (bundle->program() == nullptr || bundle->program()->size() == 0) {
-    return make_error(ErrorCode::kInvalidProgram, path + " holds no program");
-  }
+  auto opened = open_bundle(bytes->data(), bytes->size(), path);
+  if (!opened.ok()) return opened.error();
+  const bp::BundledProgram* bundle = *opened;
   auto program = load_embedded(*bundle->program(), path);
   if (!program.ok()) return program.error();
 

@@ -19,6 +19,7 @@
 #include "program_generated.h"
 #pragma GCC visibility pop
 
+#include "pte_layout.h"
 #include "verify_xnnpack.h"
 
 namespace etkit {
@@ -109,13 +110,7 @@ Status aligned(const flatbuffers::Vector<T>* v, const std::string& what) {
   return {};
 }
 
-// Where the pieces of the file are, from the headers.
-struct Layout {
-  uint64_t program_size = 0;       // bytes of the flatbuffer, from byte 0
-  uint64_t segment_base = 0;       // 0: no segment data
-  uint64_t segment_data_end = 0;   // first byte after the segment data
-  uint64_t file_size = 0;
-};
+using Layout = detail::PteLayout;
 
 Result<Layout> read_headers(const uint8_t* data, size_t size) {
   Layout layout;
@@ -589,6 +584,10 @@ class Checker {
 };
 
 }  // namespace
+
+namespace detail {
+Result<PteLayout> read_pte_layout(const uint8_t* data, size_t size) { return read_headers(data, size); }
+}  // namespace detail
 
 Status verify_program(const uint8_t* data, size_t size, const VerifyLimits& limits) {
   auto layout = read_headers(data, size);

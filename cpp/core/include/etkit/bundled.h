@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "etkit/describe.h"
 #include "etkit/result.h"
 
 namespace etkit {
@@ -33,5 +34,9 @@ bool is_bundled_program(const std::string& path);
 /// a well-formed BundledProgram; a mismatch is a failed case, not an error.
 [[nodiscard]] Result<std::vector<BundledCase>> verify_bundled(const std::string& path, const std::string& method,
                                                              const BundledTolerance& tolerance);
+
+/// Describes a .bpte held in memory: the program inside (describe_program,
+/// whose sizes are then the inner program's) and the test cases per method.
+[[nodiscard]] Result<ProgramDescription> describe_bundled(const uint8_t* data, size_t size);
 
 }  // namespace etkit

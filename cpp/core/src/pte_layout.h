@@ -1,0 +1,23 @@
+// Where the parts of a .pte lie, from its headers: shared by the verifier and
+// by describe_program, which must agree on it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "etkit/result.h"
+
+namespace etkit::detail {
+
+struct PteLayout {
+  uint64_t program_size = 0;      // bytes of the flatbuffer, from byte 0
+  uint64_t segment_base = 0;      // 0: no segment data
+  uint64_t segment_data_end = 0;  // first byte after the segment data
+  uint64_t file_size = 0;
+};
+
+/// Reads the identifier ("ET12") and the optional extended header; fails with
+/// kInvalidProgram when they are missing or point outside the file.
+[[nodiscard]] Result<PteLayout> read_pte_layout(const uint8_t* data, size_t size);
+
+}  // namespace etkit::detail
