@@ -1,7 +1,8 @@
 """The ``etkit`` command: export, demo (and more as they land).
 
 Exit codes: 0 success, 1 the model, program or inputs were rejected, 2 bad
-command line. Errors print one line; --verbose adds the Python traceback.
+command line, 3 a device failed (etkit remote, device, compare --device).
+Errors print one line; --verbose adds the Python traceback.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import traceback
 import warnings
 from pathlib import Path
 
-from .errors import ArgumentError, EtkitError
+from .errors import ArgumentError, DeviceError, EtkitError
 
 
-def _quiet_export_libraries() -> None:
+def _quiet_export_libraries(command: str) -> None:
+    # A runtime-only install (pip install etkit) lacks torch: say so in one line.
+    from .extras import require_export
+
+    require_export(f"etkit {command}")
     # torch, torchao and executorch warn at length on import and export; the
     # user asked for a .pte, not for their deprecation notices.
     warnings.filterwarnings("ignore")
@@ -43,7 +48,7 @@ def _progress_printer():
 
 
 def cmd_export(args) -> int:
-    _quiet_export_libraries()
+    _quiet_export_libraries("export")
     from . import spec as spec_mod
     from .exporter import export, load_calibration, parse_dynamic
 
@@ -75,7 +80,7 @@ def cmd_inspect(args) -> int:
 
 def cmd_demo(args) -> int:
     """Export the tutorial's model, run it with et-run, compare with eager PyTorch."""
-    _quiet_export_libraries()
+    _quiet_export_libraries("demo")
     import numpy as np
     import torch
 
@@ -127,7 +132,7 @@ def cmd_bundle(args) -> int:
 
 def cmd_compare(args) -> int:
     """Export a model several ways and measure each beside other runtimes."""
-    _quiet_export_libraries()
+    _quiet_export_libraries("compare")
     import json
 
     from . import compare as cmp
@@ -224,18 +229,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=list(TARGETS), default="aarch64-linux")
     p.add_argument("--source", help="the etkit checkout to build from (default: found from the venv or cwd)")
     p.set_defaults(func=cmd_bundle)
+
+    from .device.cli import add_parsers as add_device_parsers
+
+    add_device_parsers(sub)  # remote, device probe
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .device.cli import split_argv
+
     parser = build_parser()
+    argv, et_run_args = split_argv(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
+    if et_run_args is not None:
+        args.et_run_args = et_run_args
     try:
         return args.func(args)
     except EtkitError as e:
         if args.verbose:
             traceback.print_exc()
         print(f"etkit: error: {e}", file=sys.stderr)
+        if isinstance(e, DeviceError):
+            return 3
+        if isinstance(e, ArgumentError):
+            return getattr(args, "argument_error_exit", 1)
         return 1
     except KeyboardInterrupt:
         print("etkit: interrupted", file=sys.stderr)

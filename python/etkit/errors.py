@@ -45,3 +45,19 @@ class ArgumentError(EtkitError, ValueError):
 
 class BuildError(EtkitError, RuntimeError):
     """A native build (cross-compiling et-run for a device bundle) failed."""
+
+
+class MissingExtraError(EtkitError, ImportError):
+    """An export-side function was called in a runtime-only install: torch and
+    executorch come with ``pip install "etkit[export]"``."""
+
+
+class DeviceError(EtkitError, RuntimeError):
+    """A device itself failed: unreachable, authentication, no space, unsupported
+    architecture, or the connection dropped mid-run (exit code 3 of ``etkit remote``).
+    ``device`` is the URL as given, ``cause`` the short reason."""
+
+    def __init__(self, message: str, *, device: str | None = None, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.device = device
+        self.cause = cause
