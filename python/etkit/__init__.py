@@ -1,7 +1,8 @@
 """etkit: take PyTorch models to edge devices with ExecuTorch.
 
-``import etkit`` needs numpy only; ``etkit.export`` imports torch and
-executorch when called.
+``import etkit`` needs numpy only (``pip install etkit``: Runner, inspect,
+et-run); ``etkit.export`` imports torch and executorch when called, which
+``pip install "etkit[export]"`` brings.
 """
 
 from .errors import (
@@ -11,6 +12,7 @@ from .errors import (
     ExportError,
     InputError,
     MethodNotFoundError,
+    MissingExtraError,
     ProgramError,
     SpecError,
 )
@@ -29,6 +31,7 @@ __all__ = [
     "ExportReport",
     "InputError",
     "MethodNotFoundError",
+    "MissingExtraError",
     "ProgramError",
     "Runner",
     "SpecError",

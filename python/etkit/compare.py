@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import EtkitError
+from .extras import require_export
 from .timing import time_calls
 from .tools import et_run_path
 
@@ -99,6 +100,7 @@ def compare(model, example_inputs: tuple, *, name: str, workdir: str | os.PathLi
             iterations: int = 100, onnx: bool = True,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Measures ``model`` every way etkit knows to run it. See the module doc."""
+    require_export("etkit.compare")
     import torch
 
     from .exporter import export

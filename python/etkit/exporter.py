@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import ExportError
+from .extras import require_export
 
 BACKENDS = ("xnnpack", "portable")
 QUANTIZE_MODES = (None, "int8", "int8-dynamic")
@@ -398,9 +399,9 @@ def export(
     checks on the device.
     ``progress`` is called with each stage's name as it starts (STAGES).
     """
+    require_export("etkit.export")
     _check_choice("backend", backend, BACKENDS)
     _check_choice("quantize", quantize, QUANTIZE_MODES)
-    import torch  # noqa: F401  (fail early, with torch's own message, if it is missing)
 
     table = _method_table(model, example_inputs, dynamic_shapes, methods)
     stages = _Stages(progress)

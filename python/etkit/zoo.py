@@ -143,6 +143,9 @@ MODELS: dict[str, ZooEntry] = {
 def build(name: str):
     """Returns (model, example_inputs) for a built-in model name."""
     from .errors import SpecError
+    from .extras import require_export
+
+    require_export("etkit's built-in models")
 
     try:
         entry = MODELS[name]
