@@ -55,7 +55,9 @@ trap 'rm -rf "$out"' EXIT
 "$py" -m pip wheel -q --no-build-isolation --no-deps -w "$out/raw" "$root" || die "building the wheel failed"
 raw=("$out/raw"/etkit-*.whl)
 
-report="$("$py" -m auditwheel show "${raw[0]}" 2>&1 | tr '\n' ' ')" || die "auditwheel show failed: $report"
+ldpaths=()  # the target's glibc and libstdc++, for a cross build (Debian's cross toolchain has them)
+[ "$target" = host ] || ldpaths=(--ldpaths "/usr/$arch-linux-gnu/lib")
+report="$("$py" -m auditwheel show "${ldpaths[@]}" "${raw[0]}" 2>&1 | tr '\n' ' ')" || die "auditwheel show failed: $report"
 plat="$(printf '%s\n' "$report" | sed -n 's/.*consistent with the following platform tag: "\([^"]*\)".*/\1/p')"
 case "$plat" in
   manylinux_*_"$arch") ;;

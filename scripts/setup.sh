@@ -24,13 +24,30 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 py=.venv/bin/python
-# torch first and pinned: the CPU build of 2.13.0; an unpinned torch would pull a CUDA build.
+# torch first and pinned: the CPU build of 2.13.0. On Linux x86_64 PyPI's
+# torch bundles CUDA (gigabytes); the CPU build is 2.13.0+cpu. Taken, in order:
+# a wheel named by ETKIT_TORCH_WHEEL, one pip already finds without an index
+# (its find-links), else PyTorch's CPU index. Only that last step uses the
+# network, so a machine with a local wheel never waits on an unreachable host.
+TORCH_VERSION=2.13.0
+TORCH_CPU_INDEX=https://download.pytorch.org/whl/cpu
+if [ "$(uname -s)" = Linux ]; then torch_spec="torch==$TORCH_VERSION+cpu"; else torch_spec="torch==$TORCH_VERSION"; fi
 if ! $py -c "import torch, executorch" 2>/dev/null; then
-  echo "setup: installing torch 2.13.0 and executorch 1.5.1 (a few minutes the first time)"
+  echo "setup: installing torch $TORCH_VERSION (CPU) and executorch 1.5.1 (a few minutes the first time)"
   $py -m pip install -q --upgrade pip
-  $py -m pip install -q torch==2.13.0 executorch==1.5.1
+  if [ -n "${ETKIT_TORCH_WHEEL:-}" ]; then
+    $py -m pip install -q --no-deps "$ETKIT_TORCH_WHEEL"
+  elif ! $py -m pip install -q --no-deps --no-index "$torch_spec" 2>/dev/null; then
+    echo "setup: fetching $torch_spec from PyTorch's CPU index ($TORCH_CPU_INDEX)"
+    $py -m pip install -q --no-deps --retries 2 --timeout 30 --index-url "$TORCH_CPU_INDEX" "$torch_spec" ||
+      { echo "setup: error: could not get $torch_spec; set ETKIT_TORCH_WHEEL=/path/to/torch-$TORCH_VERSION+cpu-*.whl" >&2; exit 1; }
+  fi
+  # torch's own dependencies and executorch from PyPI; the torch above satisfies both pins.
+  $py -m pip install -q "torch==$TORCH_VERSION" executorch==1.5.1
 fi
 $py -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.28" ninja pytest numpy
+# scripts/build-wheel.sh: wheel tags and the manylinux check.
+$py -m pip install -q auditwheel wheel
 # etkit compare's optional runtimes and plot (also what the tests of compare use).
 $py -m pip install -q onnx onnxruntime onnxscript matplotlib
 
