@@ -1,7 +1,11 @@
 # Finds the ExecuTorch C++ SDK that the executorch wheel ships (headers,
 # shared libraries and a CMake package under site-packages/executorch).
-# A cross build points ETKIT_EXECUTORCH_ROOT at the wheel for its target.
-if(NOT ETKIT_EXECUTORCH_ROOT)
+# A cross build points ETKIT_EXECUTORCH_ROOT at the wheel for its target; the
+# static device presets build ExecuTorch from source (EtkitExecutorchBuild).
+option(ETKIT_EXECUTORCH_FROM_SOURCE "Build ExecuTorch from source for this toolchain (static device runners)" OFF)
+if(ETKIT_EXECUTORCH_FROM_SOURCE)
+  include(EtkitExecutorchBuild)
+elseif(NOT ETKIT_EXECUTORCH_ROOT)
   find_package(Python COMPONENTS Interpreter REQUIRED)
   execute_process(
     COMMAND "${Python_EXECUTABLE}" -c "import executorch; print(list(executorch.__path__)[0])"
@@ -25,3 +29,10 @@ else()
 endif()
 message(STATUS "etkit: ExecuTorch SDK ${EXECUTORCH_BUILD_VERSION} at ${ETKIT_EXECUTORCH_ROOT}")
 set(ETKIT_EXECUTORCH_LIBDIR "${ETKIT_EXECUTORCH_ROOT}/lib")
+set(ETKIT_EXECUTORCH_VERSION "${EXECUTORCH_BUILD_VERSION}")
+# Where the schemas (.fbs) are: the wheel ships them; a source build has them in its tree.
+if(ETKIT_EXECUTORCH_FROM_SOURCE)
+  set(ETKIT_EXECUTORCH_SCHEMA_ROOT "${ETKIT_EXECUTORCH_SOURCE_DIR}")
+else()
+  set(ETKIT_EXECUTORCH_SCHEMA_ROOT "${ETKIT_EXECUTORCH_ROOT}")
+endif()
