@@ -34,8 +34,10 @@ case "$target" in
   aarch64|aarch64-linux)
     arch=aarch64
     sdk="$root/third_party/executorch-aarch64/executorch"
-    if ! compgen -G "$root/third_party/executorch-aarch64/.complete-*" >/dev/null; then
-      # The ARM bundle's script is what downloads the aarch64 runtime (third_party/README.md).
+    if ! compgen -G "$root/third_party/executorch-aarch64/.complete-*" >/dev/null ||
+       ! command -v aarch64-linux-gnu-g++ >/dev/null; then
+      # The ARM bundle's script is what downloads the aarch64 runtime (third_party/README.md)
+      # and installs the cross toolchain (and qemu-user, which runs the result here).
       tmp_bundle="$(mktemp -d)"
       bash "$root/scripts/cross-build.sh" aarch64 "$tmp_bundle/bundle" || die "fetching the aarch64 runtime failed"
       rm -rf "$tmp_bundle"

@@ -61,16 +61,9 @@ def _tensor_info(value) -> dict:
 
 
 def inspect_with_executorch(path: str | os.PathLike) -> dict:
-    """Describes a .pte: its methods (inputs and outputs with dtype, shape and
-    dynamism; for a dynamic tensor ``shape`` is the upper bound), the operators
-    each calls with counts, its delegates with the share of the method's
-    operators each took, its planned memory, and a size breakdown of the file.
-    """
+    """etkit.inspect's dict for an existing .pte or .bpte, read by executorch."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ProgramError(f"cannot read {path}: {e.strerror or e}") from None
+    data = path.read_bytes()
     if data[4:8] == b"BP08":
         return _inspect_bundled(data, path)
     return _inspect_program(data, path)
