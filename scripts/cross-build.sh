@@ -1,46 +1,65 @@
 #!/usr/bin/env bash
-# Cross-compiles et-run and writes a self-contained bundle for a device.
+# Builds et-run for a device and writes what goes there into DIR.
 #
-#   scripts/cross-build.sh aarch64 DIR        ARM64 Linux (Raspberry Pi-class boards)
-#   scripts/cross-build.sh android-arm64 DIR  Android arm64-v8a (needs an NDK: docs/android.md)
+#   scripts/cross-build.sh TARGET DIR [--models A.pte [B.pte ...]]
 #
-# aarch64: installs what is missing (Debian's g++-aarch64-linux-gnu, qemu-user,
-# patchelf, the header-only CLI11 and nlohmann-json), downloads the ARM64
-# ExecuTorch SDK from the executorch wheel into third_party/executorch-aarch64/
-# (once), builds the aarch64-linux CMake preset and writes
-#   DIR/bin/et-run   the ARM64 binary (RUNPATH $ORIGIN/../lib)
-#   DIR/lib/         the ExecuTorch libraries it needs, libstdc++, libgcc_s,
-#                    the glibc pieces and ld-linux-aarch64.so.1
-#   DIR/et-run       a POSIX sh launcher that starts bin/et-run through the
-#                    bundled loader, so the board needs nothing but its kernel
-# DIR is written only when everything succeeded (built beside it, then moved);
-# an existing DIR is replaced.
+#   aarch64-static   DIR/et-run: one static ARM64 executable (any ARM64 Linux board)
+#   android-arm64    the same binary, with a README on adb push (no NDK needed)
+#   armv7-static     DIR/et-run: one static 32-bit ARM executable (ARMv7-A, NEON, hard float)
+#   aarch64          ARM64 Linux bundle: bin/et-run, lib/ (ExecuTorch, libstdc++, glibc
+#                    and its loader, from the executorch aarch64 wheel), et-run launcher
+#   x86_64           the same kind of bundle of the host build
+#   android-ndk      Android arm64-v8a with an NDK ($ANDROID_NDK; see docs/android.md)
+#
+# --models (static targets): a selective build, holding only the operators those
+# programs use. DIR also gets runner.json (target, architecture, linkage) and
+# README.txt. The build logic is CMake's (CMakePresets.json, cmake/): the static
+# targets build ExecuTorch from source once into ~/.cache/etkit (10-20 minutes on
+# two cores), cmake/EtkitExecutorchBuild.cmake says from where. This script
+# installs missing Debian packages, picks the preset and publishes DIR only when
+# everything succeeded (built beside it, then moved; an existing DIR is replaced).
 set -euo pipefail
 
-EXECUTORCH_VERSION=1.5.1  # the same pin as the host's executorch (scripts/setup.sh)
+EXECUTORCH_VERSION=1.5.1  # the aarch64 bundle's SDK: the same pin as the host's (scripts/setup.sh)
 
 die() { echo "cross-build: error: $*" >&2; exit 1; }
 usage() {
-  echo "usage: scripts/cross-build.sh TARGET DIR   (TARGET: aarch64 or android-arm64)" >&2
+  echo "usage: scripts/cross-build.sh TARGET DIR [--models A.pte ...]" >&2
+  echo "  TARGET: aarch64-static, android-arm64, armv7-static, aarch64, x86_64, android-ndk" >&2
   exit 2
 }
 
-[ $# -eq 2 ] || usage
+[ $# -ge 2 ] || usage
 target=$1
 out=$2
+shift 2
+models=()
+if [ $# -gt 0 ]; then
+  [ "$1" = --models ] && [ $# -ge 2 ] || usage
+  shift
+  models=("$@")
+fi
 case "$target" in
-  aarch64|aarch64-linux) target=aarch64 ;;
-  android-arm64|android-arm64-v8a) target=android-arm64 ;;
-  *) echo "cross-build: error: unknown target '$target' (known: aarch64, android-arm64)" >&2; exit 2 ;;
+  aarch64-static | android-arm64) preset=aarch64-static ;;
+  armv7-static) preset=armv7-static ;;
+  aarch64 | aarch64-linux) target=aarch64; preset=aarch64-linux ;;
+  x86_64 | x86_64-linux) target=x86_64; preset=x86_64-linux ;;
+  android-ndk | android-arm64-v8a) target=android-ndk; preset=android-arm64-v8a ;;
+  *) echo "cross-build: error: unknown target '$target'" >&2; usage ;;
 esac
 [ -n "$out" ] || usage
+[ ${#models[@]} -eq 0 ] || [ "$preset" = aarch64-static ] || [ "$preset" = armv7-static ] ||
+  die "--models needs a static target (aarch64-static, android-arm64, armv7-static): selective builds compile ExecuTorch's kernels from source"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-# Absolute before any cd; the parent must exist so that the bundle can be moved into place.
+# Absolute before any cd; the parent must exist so that DIR can be moved into place.
 out_parent="$(cd "$(dirname -- "$out")" 2>/dev/null && pwd)" ||
   die "the folder that should hold $out does not exist"
 out="$out_parent/$(basename -- "$out")"
-case "$out" in "$root"|/) die "refusing to replace $out with a bundle" ;; esac
+case "$out" in "$root"|/) die "refusing to replace $out" ;; esac
+for m in ${models[@]+"${models[@]}"}; do
+  [ -f "$m" ] || die "no program at $m"
+done
 
 # cmake >= 3.28 (executorch's imported targets need it): the venv's from PyPI, else PATH.
 cmake_bin() {
@@ -65,209 +84,94 @@ apt_install() {
     >/dev/null || die "apt-get could not install $*"
 }
 
-# Temporary bundle beside DIR (same file system, so the final move is a rename).
-# Whatever is half-made when the script stops goes: the staged bundle, a download.
+# What each target's build needs from Debian; qemu-user runs ARM binaries here.
+need=()
+need_cmd() { command -v "$1" >/dev/null || need+=("$2"); }
+case "$preset" in
+  aarch64-static | aarch64-linux) need_cmd aarch64-linux-gnu-g++ g++-aarch64-linux-gnu; need_cmd qemu-aarch64 qemu-user ;;
+  armv7-static) need_cmd arm-linux-gnueabihf-g++ g++-arm-linux-gnueabihf; need_cmd qemu-arm qemu-user ;;
+esac
+need_cmd flatc flatbuffers-compiler
+[ -f /usr/include/flatbuffers/flatbuffers.h ] || need+=(libflatbuffers-dev)
+[ -f /usr/include/CLI/CLI.hpp ] || need+=(libcli11-dev)
+[ -f /usr/include/nlohmann/json.hpp ] || need+=(nlohmann-json3-dev)
+[ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
+
+# Temporary DIR beside the real one (same file system, so the final move is a
+# rename). Whatever is half-made when the script stops goes: the stage, a download.
 stage=""
 download=""
 cleanup() { rm -rf ${stage:+"$stage"} ${download:+"$download"}; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-new_stage() {
-  stage="$(mktemp -d "$out_parent/.$(basename -- "$out").partial.XXXXXX")"
-  chmod 0755 "$stage"  # mktemp makes it private; the bundle is not
-}
-publish() {
-  local old=""
-  if [ -e "$out" ]; then
-    old="$(mktemp -d "$out_parent/.$(basename -- "$out").old.XXXXXX")"
-    mv "$out" "$old/"
-  fi
-  mv "$stage" "$out"
-  stage=""
-  [ -z "$old" ] || rm -rf "$old"
-}
-
-# --- aarch64 ---------------------------------------------------------------
 
 # The executorch wheel for manylinux aarch64 carries the runtime built for
-# ARM64 (lib/), its headers and CMake package: the SDK et-run links against.
+# ARM64 (lib/), its headers and CMake package: the aarch64 bundle's SDK.
 fetch_aarch64_sdk() {
   local dest="$root/third_party/executorch-aarch64"
-  local stamp="$dest/.complete-$EXECUTORCH_VERSION"
-  [ -f "$stamp" ] && return 0
+  [ -f "$dest/.complete-$EXECUTORCH_VERSION" ] && return 0
   local py="$root/.venv/bin/python"
   [ -x "$py" ] || py="$(command -v python3 || true)"
   [ -n "$py" ] && "$py" -m pip --version >/dev/null 2>&1 ||
     die "pip is needed to download the ARM64 ExecuTorch wheel: run scripts/setup.sh first"
   echo "cross-build: downloading executorch $EXECUTORCH_VERSION for manylinux_2_28_aarch64 into third_party/executorch-aarch64/"
   download="$(mktemp -d "$root/third_party/.executorch-aarch64.XXXXXX")"
-  local tmp=$download
-  if ! "$py" -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_aarch64 \
-      --python-version 3.11 --implementation cp "executorch==$EXECUTORCH_VERSION" -d "$tmp/wheel" >&2; then
+  "$py" -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_aarch64 \
+      --python-version 3.11 --implementation cp "executorch==$EXECUTORCH_VERSION" -d "$download/wheel" >&2 ||
     die "could not download executorch==$EXECUTORCH_VERSION (manylinux_2_28_aarch64, cp311) from PyPI"
-  fi
-  # Only what a C++ consumer needs: libraries, headers, CMake package, schema, licences.
-  if ! "$py" - "$tmp" <<'EOF'; then
+  # Only what a C++ consumer needs: libraries, headers, CMake package, schemas, licences.
+  "$py" - "$download" <<'EOF' || die "the downloaded wheel could not be unpacked"
 import glob, sys, zipfile
 tmp = sys.argv[1]
 wheel, = glob.glob(tmp + "/wheel/executorch-*.whl")
 keep = ("executorch/lib/", "executorch/include/", "executorch/share/", "executorch/schema/",
-        "executorch/backends/xnnpack/serialization/runtime_schema.fbs")
+        "executorch/backends/xnnpack/serialization/runtime_schema.fbs",
+        "executorch/devtools/bundled_program/schema/")
 with zipfile.ZipFile(wheel) as z:
     names = [n for n in z.namelist() if n.startswith(keep) or (".dist-info/licenses/" in n)]
     z.extractall(tmp + "/sdk", names)
 EOF
-    die "the downloaded wheel could not be unpacked"
-  fi
-  touch "$tmp/sdk/.complete-$EXECUTORCH_VERSION"
+  touch "$download/sdk/.complete-$EXECUTORCH_VERSION"
   rm -rf "$dest"
-  mv "$tmp/sdk" "$dest"
-  rm -rf "$tmp"
+  mv "$download/sdk" "$dest"
+  rm -rf "$download"
   download=""
 }
 
-# Every shared library bin/et-run loads, transitively, resolved in the SDK and
-# then in the cross toolchain's glibc/libstdc++ folder.
-needed_closure() {
-  local -a queue=("$1") seen=()
-  local f lib dir found
-  while [ ${#queue[@]} -gt 0 ]; do
-    f=${queue[0]}
-    queue=("${queue[@]:1}")
-    for lib in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-      case " ${seen[*]-} " in *" $lib "*) continue ;; esac
-      found=""
-      for dir in "${search_dirs[@]}"; do
-        if [ -e "$dir/$lib" ]; then found="$dir/$lib"; break; fi
-      done
-      [ -n "$found" ] || die "$lib, which $(basename "$f") needs, is in none of: ${search_dirs[*]}"
-      seen+=("$lib")
-      queue+=("$found")
-      echo "$found"
-    done
-  done
-}
-
-build_aarch64() {
-  local need=()
-  command -v aarch64-linux-gnu-g++ >/dev/null || need+=(g++-aarch64-linux-gnu)
-  command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
-  command -v patchelf >/dev/null || need+=(patchelf)
-  command -v readelf >/dev/null || need+=(binutils)
-  command -v flatc >/dev/null || need+=(flatbuffers-compiler libflatbuffers-dev)
-  [ -f /usr/include/CLI/CLI.hpp ] || need+=(libcli11-dev)
-  [ -f /usr/include/nlohmann/json.hpp ] || need+=(nlohmann-json3-dev)
-  [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
-  command -v aarch64-linux-gnu-g++ >/dev/null || die "no aarch64-linux-gnu-g++ (Debian package g++-aarch64-linux-gnu)"
-
-  fetch_aarch64_sdk
-  local cmake sdk="$root/third_party/executorch-aarch64/executorch" build="$root/build/aarch64-linux"
-  cmake="$(cmake_bin)"
-  export PATH="$(dirname "$cmake"):$PATH"  # ninja from the venv too
-  echo "cross-build: building et-run (preset aarch64-linux, build/aarch64-linux)"
-  (cd "$root" && "$cmake" --preset aarch64-linux >/dev/null) || die "configuring the aarch64-linux preset failed"
-  (cd "$root" && "$cmake" --build --preset aarch64-linux) || die "building et-run for aarch64 failed"
-
-  new_stage
-  mkdir -p "$stage/bin" "$stage/lib" "$stage/licenses"
-  cp "$build/cpp/tools/et-run" "$stage/bin/et-run"
-  # The SDK's CMake package records the build machine's absolute library path:
-  # only the bundle's own lib/ belongs in the run path.
-  patchelf --set-rpath '$ORIGIN/../lib' "$stage/bin/et-run"
-
-  local sysroot_lib=/usr/aarch64-linux-gnu/lib
-  search_dirs=("$sdk/lib" "$sysroot_lib")
-  local lib libs
-  libs="$(needed_closure "$stage/bin/et-run")"  # an assignment, so that its failure stops the script
-  for lib in $libs; do
-    cp -L "$lib" "$stage/lib/"
-  done
-  cp -L "$sysroot_lib/ld-linux-aarch64.so.1" "$stage/lib/"
-  chmod 0755 "$stage/lib/"*.so* "$stage/bin/et-run"
-
-  # Licences of what is redistributed in lib/.
-  cp "$sdk"/../executorch-*.dist-info/licenses/* "$stage/licenses/" 2>/dev/null || true
-  local pkg
-  for pkg in libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross; do
-    [ ! -f "/usr/share/doc/$pkg/copyright" ] || cp "/usr/share/doc/$pkg/copyright" "$stage/licenses/$pkg.copyright"
-  done
-
-  cat >"$stage/et-run" <<'EOF'
-#!/bin/sh
-# Starts the bundled ARM64 et-run through the bundled loader and libraries, so
-# the board needs nothing installed. On another architecture it runs under
-# qemu-aarch64 (Debian: qemu-user) when that is installed.
-self=$0
-# Through a symlink (say from a folder on PATH) the files are beside the target.
-[ ! -L "$self" ] || self=$(readlink -f "$self") || exit 1
-here=$(CDPATH= cd -- "$(dirname -- "$self")" && pwd) || exit 1
-set -- "$here/lib/ld-linux-aarch64.so.1" --library-path "$here/lib" --argv0 et-run "$here/bin/et-run" "$@"
-case $(uname -m) in
-  aarch64 | arm64 | armv8*) exec "$@" ;;
+case "$preset" in
+  aarch64-linux) fetch_aarch64_sdk ;;
+  android-arm64-v8a)
+    [ -n "${ANDROID_NDK:-}" ] && [ -f "$ANDROID_NDK/build/cmake/android.toolchain.cmake" ] ||
+      die "android-ndk needs ANDROID_NDK set to an Android NDK folder (r27 or newer): see docs/android.md.
+  Without an NDK, 'scripts/cross-build.sh android-arm64 DIR' builds a static binary that runs on Android." ;;
 esac
-if command -v qemu-aarch64 >/dev/null 2>&1; then
-  exec qemu-aarch64 "$@"
+
+cmake="$(cmake_bin)"
+export PATH="$(dirname "$cmake"):$PATH"  # ninja from the venv too
+build="$root/build/$preset"
+config=(--preset "$preset" "-DETKIT_DEVICE_TARGET=$target")
+if [ ${#models[@]} -gt 0 ]; then
+  # One build folder for every selection: a new one rebuilds only the registration.
+  build="$root/build/$preset-selected"
+  list=""
+  for m in "${models[@]}"; do list="$list${list:+;}$(cd "$(dirname -- "$m")" && pwd)/$(basename -- "$m")"; done
+  config+=(-B "$build" "-DETKIT_SELECT_OPS_MODELS=$list")
+elif [ "$preset" = aarch64-static ] || [ "$preset" = armv7-static ]; then
+  config+=(-DETKIT_SELECT_OPS_MODELS=)
 fi
-echo "et-run: this bundle is for 64-bit ARM Linux and this machine is $(uname -m); install qemu-user to run it here" >&2
-exit 126
-EOF
-  chmod 0755 "$stage/et-run"
-  cat >"$stage/README.txt" <<EOF
-et-run for 64-bit ARM Linux (aarch64), built by etkit's scripts/cross-build.sh
-against ExecuTorch $EXECUTORCH_VERSION. Self-contained: copy this folder to the
-board and run
+echo "cross-build: configuring $target (preset $preset, $build)"
+(cd "$root" && "$cmake" "${config[@]}") || die "configuring the $preset preset failed"
+echo "cross-build: building et-run"
+"$cmake" --build "$build" || die "building et-run for $target failed"
 
-  ./et-run model.pte [--input x.npy ...] [--bench] [--json -]
-
-et-run --help lists the flags. lib/ holds the ExecuTorch runtime, the C++
-runtime and glibc with its loader; ./et-run starts bin/et-run through them.
-EOF
-  publish
-  echo "cross-build: wrote $out (bin/et-run, lib/ with $(ls "$out/lib" | wc -l) libraries, et-run launcher)"
-}
-
-# --- android-arm64 -----------------------------------------------------------
-
-# Untested here: no Android NDK can be installed on the machines this project
-# is developed on. docs/android.md has the steps to build the SDK.
-build_android() {
-  [ -n "${ANDROID_NDK:-}" ] || die "ANDROID_NDK is not set. Install the Android NDK (r27 or newer, e.g. from
-  Android Studio's SDK Manager or https://developer.android.com/ndk/downloads), export ANDROID_NDK=<ndk folder>,
-  build the ExecuTorch SDK for Android and export ETKIT_ANDROID_SDK=<its install prefix>: see docs/android.md"
-  [ -f "$ANDROID_NDK/build/cmake/android.toolchain.cmake" ] ||
-    die "ANDROID_NDK=$ANDROID_NDK has no build/cmake/android.toolchain.cmake: point it at an Android NDK folder"
-  [ -n "${ETKIT_ANDROID_SDK:-}" ] ||
-    die "ETKIT_ANDROID_SDK is not set: build the ExecuTorch SDK for Android as docs/android.md says and export its install prefix"
-  # A source install (cmake/EtkitExecutorchSource.cmake maps its targets) or a wheel-style package.
-  [ -f "$ETKIT_ANDROID_SDK/lib/cmake/ExecuTorch/executorch-config.cmake" ] ||
-    [ -f "$ETKIT_ANDROID_SDK/lib/cmake/executorch/executorch-config.cmake" ] ||
-    die "ETKIT_ANDROID_SDK=$ETKIT_ANDROID_SDK has no lib/cmake/ExecuTorch/executorch-config.cmake: install the SDK built as docs/android.md says"
-  local cmake build="$root/build/android-arm64-v8a"
-  cmake="$(cmake_bin)"
-  export PATH="$(dirname "$cmake"):$PATH"
-  (cd "$root" && "$cmake" --preset android-arm64-v8a >/dev/null) || die "configuring the android-arm64-v8a preset failed"
-  (cd "$root" && "$cmake" --build --preset android-arm64-v8a) || die "building et-run for Android failed"
-
-  new_stage
-  mkdir -p "$stage/bin" "$stage/lib"
-  cp "$build/cpp/tools/et-run" "$stage/bin/et-run"
-  # Shared libraries of the SDK, if it was built shared; the C++ runtime of the NDK when linked shared.
-  cp -L "$ETKIT_ANDROID_SDK"/lib/*.so "$stage/lib/" 2>/dev/null || true
-  local cxx
-  cxx="$(find "$ANDROID_NDK/toolchains/llvm/prebuilt" -path '*/aarch64-linux-android/libc++_shared.so' | head -n1)"
-  [ -z "$cxx" ] || cp "$cxx" "$stage/lib/"
-  cat >"$stage/et-run" <<'EOF'
-#!/system/bin/sh
-# Starts the bundled et-run with the bundled libraries (adb push this folder to /data/local/tmp).
-here=$(cd "$(dirname "$0")" && pwd) || exit 1
-LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/bin/et-run" "$@"
-EOF
-  chmod 0755 "$stage/et-run" "$stage/bin/et-run"
-  publish
-  echo "cross-build: wrote $out (untested here: run it on a device, see docs/android.md)"
-}
-
-case "$target" in
-  aarch64) build_aarch64 ;;
-  android-arm64) build_android ;;
-esac
+stage="$(mktemp -d "$out_parent/.$(basename -- "$out").partial.XXXXXX")"
+chmod 0755 "$stage"  # mktemp makes it private; DIR is not
+"$cmake" --install "$build" --prefix "$stage" --strip >/dev/null || die "installing et-run for $target failed"
+if [ -e "$out" ]; then
+  old="$(mktemp -d "$out_parent/.$(basename -- "$out").old.XXXXXX")"
+  mv "$out" "$old/"
+  rm -rf "$old"
+fi
+mv "$stage" "$out"
+stage=""
+echo "cross-build: wrote $out ($(du -sh "$out" | cut -f1); run it with $out/et-run)"
