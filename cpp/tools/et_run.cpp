@@ -249,6 +249,7 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"et-run: run and benchmark an ExecuTorch program (.pte) natively."};
+  app.set_version_flag("--version", etkit::build_description());
   app.add_option("program", o.program, "the .pte file")->required();
   auto* method = app.add_option("--method", o.method, "method to run")->capture_default_str();
   app.add_option("--input", o.inputs, "input .npy file, once per input, in order (default: seeded random inputs)");
@@ -308,6 +309,9 @@ int main(int argc, char** argv) {
     }
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::printf("%s\n", etkit::build_description().c_str());
     return 0;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "et-run: %s\nRun 'et-run --help' for the flags.\n", e.what());

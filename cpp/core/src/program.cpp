@@ -1,6 +1,7 @@
 #include "etkit/program.h"
 
 #include "etkit/verify.h"
+#include "build_info.h"
 #include "runtime_abort.h"
 
 #include <fcntl.h>
@@ -362,7 +363,12 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
   }
   auto& method = *loaded;
   if (!method.ok()) {
-    return runtime_error(ErrorCode::kExecution, "cannot load method '" + name + "' of " + path_, method.error());
+    Error error = runtime_error(ErrorCode::kExecution, "cannot load method '" + name + "' of " + path_, method.error());
+    if (method.error() == rt::Error::OperatorMissing && *detail::selected_programs()) {
+      error.message += std::string("; this et-run is a selective build: it registers only the operators of ") +
+                       detail::selected_programs() + ". Rebuild it with this program among --models";
+    }
+    return error;
   }
   impl->method.emplace(std::move(method.get()));
 

@@ -122,6 +122,10 @@ class Method {
 /// lines through etkit. Every entry point of the core calls it.
 void init_runtime();
 
+/// What this build is: etkit's and ExecuTorch's versions, and the programs a
+/// selective build registers operators for (et-run --version).
+std::string build_description();
+
 /// Names of the backends linked into this process, e.g. {"XnnpackBackend"}.
 std::vector<std::string> registered_backends();
 
