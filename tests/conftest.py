@@ -14,6 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from models import MODELS  # noqa: E402
 
+pytest_plugins = ["device_fixtures"]  # sshd, stand-in adb, runner folder (tests/test_device_*.py)
+
 BACKENDS = ("xnnpack", "portable")
 
 

@@ -48,6 +48,9 @@ UsePAM no
 StrictModes no
 Subsystem sftp internal-sftp
 LogLevel ERROR
+# bash run by sshd sources ~/.bashrc unless SHLVL says it is nested: keep
+# this machine's shell setup (pyenv's rehash lock here) out of the tests.
+SetEnv SHLVL=1
 """)
         host_pub = (folder / "host_key.pub").read_text().split()
         (folder / "known_hosts").write_text(f"[127.0.0.1]:{self.port} {host_pub[0]} {host_pub[1]}\n")

@@ -7,6 +7,7 @@ et-run); ``etkit.export`` imports torch and executorch when called, which
 
 from .errors import (
     ArgumentError,
+    DeviceError,
     EtkitError,
     ExecutionError,
     ExportError,
@@ -19,12 +20,15 @@ from .errors import (
 from .exporter import Accuracy, ExportReport, export
 from .inspection import inspect
 from .runner import Runner, TensorInfo
+from .device import Device
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Accuracy",
     "ArgumentError",
+    "Device",
+    "DeviceError",
     "EtkitError",
     "ExecutionError",
     "ExportError",

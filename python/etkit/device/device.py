@@ -257,7 +257,12 @@ class Device:
                 if remote[p] in pushed:  # the same file given twice
                     continue
                 pushed.add(remote[p])
-                self._put(p, remote[p] + ".partial", kind, transfer)
+                try:
+                    self._put(p, remote[p] + ".partial", kind, transfer)
+                except DeviceError:  # free what this batch took: a full disk stays usable
+                    partials = " ".join(shlex.quote(r + ".partial") for r in pushed)
+                    self._exec_quietly(f"rm -f {partials}")
+                    raise
                 moves.append(f"mv -f {shlex.quote(remote[p] + '.partial')} {shlex.quote(remote[p])}")
             self._check(self._exec(" && ".join(moves)), "put files in place")
         return remote

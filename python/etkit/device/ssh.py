@@ -92,7 +92,8 @@ class SshTransport(Transport):
         done = run_client([*self._ssh(), "sh -c " + shlex.quote(command)], self.url, timeout=timeout)
         if done.returncode == 255:  # ssh's own failure; et-run and sh never exit 255
             text = done.stderr.decode(errors="replace")
-            raise device_error(self.url, classify(text, "ssh failed"), text)
+            # A session whose shared connection died says nothing: it just ends with 255.
+            raise device_error(self.url, classify(text, "ssh failed" if text.strip() else "connection dropped"), text)
         return done
 
     def put_file(self, local: Path, remote: str) -> None:
