@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import warnings
@@ -56,13 +57,19 @@ _cache: dict[tuple[str, str], Exported] = {}
 
 @pytest.fixture(scope="session")
 def exported(program_dir):
-    """exported(name, backend) -> Exported, each exported once per session."""
+    """exported(name, backend) -> Exported, each exported once per session (a test model
+    of models.py or a zoo model's name)."""
     import etkit
 
     def get(name: str, backend: str = "xnnpack") -> Exported:
         key = (name, backend)
         if key not in _cache:
-            model, example = MODELS[name]()
+            if name in MODELS:
+                model, example = MODELS[name]()
+            else:  # a built-in model of etkit's zoo, by its name
+                from etkit import zoo
+
+                model, example = zoo.build(name)
             path = program_dir / f"{name}_{backend}.pte"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -130,3 +137,36 @@ def etkit_main(capsys, monkeypatch):
         return subprocess.CompletedProcess(args, code, out.out, out.err)
 
     return run
+
+
+# ---- Device builds (scripts/cross-build.sh), run here under qemu ----------
+
+CROSS_BUILD = Path(__file__).resolve().parents[1] / "scripts" / "cross-build.sh"
+
+
+def cross_build(*args, env=None, timeout=1500) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(CROSS_BUILD), *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def qemu_env(tmp_path_factory) -> dict:
+    # An empty prefix: qemu must find nothing of a sysroot, only the runner's own files.
+    return dict(os.environ, QEMU_LD_PREFIX=str(tmp_path_factory.mktemp("no-sysroot")))
+
+
+def save_inputs(arrays, folder: Path) -> list[str]:
+    """Writes arrays as x<i>.npy in folder; returns et-run's --input arguments."""
+    args = []
+    for i, x in enumerate(arrays):
+        np.save(folder / f"x{i}.npy", x)
+        args += ["--input", str(folder / f"x{i}.npy")]
+    return args
+
+
+def load_outputs(folder: Path) -> list[np.ndarray]:
+    return [np.load(folder / f"output_{i}.npy") for i in range(len(list(folder.glob("output_*.npy"))))]
+
+
+def readelf(*args) -> str:
+    return subprocess.run(["readelf", *map(str, args)], capture_output=True, text=True, check=True).stdout

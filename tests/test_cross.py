@@ -16,16 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import BACKENDS
+from conftest import BACKENDS, cross_build, load_outputs, readelf, save_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "cross-build.sh"
 MODELS = ("mlp", "cnn", "two_io", "tokens")
-
-
-def cross_build(*args, env=None, timeout=1500) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(SCRIPT), *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=timeout)
 
 
 @pytest.fixture(scope="session")
@@ -34,29 +29,6 @@ def bundle_dir(tmp_path_factory) -> Path:
     done = cross_build("aarch64", out)
     assert done.returncode == 0, f"cross build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return out
-
-
-@pytest.fixture(scope="session")
-def qemu_env(tmp_path_factory) -> dict:
-    # An empty prefix: qemu must find nothing of a sysroot, only the bundle's files.
-    env = dict(os.environ, QEMU_LD_PREFIX=str(tmp_path_factory.mktemp("no-sysroot")))
-    return env
-
-
-def save_inputs(arrays, folder: Path) -> list[str]:
-    args = []
-    for i, x in enumerate(arrays):
-        np.save(folder / f"x{i}.npy", x)
-        args += ["--input", str(folder / f"x{i}.npy")]
-    return args
-
-
-def load_outputs(folder: Path) -> list[np.ndarray]:
-    return [np.load(folder / f"output_{i}.npy") for i in range(len(list(folder.glob("output_*.npy"))))]
-
-
-def readelf(*args) -> str:
-    return subprocess.run(["readelf", *map(str, args)], capture_output=True, text=True, check=True).stdout
 
 
 def test_bundle_is_arm64_and_self_contained(bundle_dir):
@@ -213,13 +185,14 @@ def test_failed_download_leaves_nothing(tmp_path):
     assert list((tmp_path / "third_party").iterdir()) == [] and not (tmp_path / "out").exists()
 
 
-def test_android_without_ndk_says_what_to_install(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("ANDROID_NDK", "ETKIT_ANDROID_SDK")}
-    done = cross_build("android-arm64", tmp_path / "android", env=env, timeout=60)
+def test_android_ndk_without_ndk_says_what_to_do(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "ANDROID_NDK"}
+    done = cross_build("android-ndk", tmp_path / "android", env=env, timeout=60)
     assert done.returncode == 1
     assert "ANDROID_NDK is not set" in done.stderr and "docs/android.md" in done.stderr
+    assert "android-arm64 DIR" in done.stderr  # the static binary needs no NDK
     # An NDK folder without the toolchain file is named as such.
     env["ANDROID_NDK"] = str(tmp_path)
-    done = cross_build("android-arm64", tmp_path / "android", env=env, timeout=60)
+    done = cross_build("android-ndk", tmp_path / "android", env=env, timeout=60)
     assert done.returncode == 1 and "android.toolchain.cmake" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
