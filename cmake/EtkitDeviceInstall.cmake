@@ -14,16 +14,19 @@ set(ETKIT_DEVICE_TARGET "${ETKIT_DEVICE_LAYOUT}" CACHE STRING
 # uname -m's name for the architecture, and glibc's loader there.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
   set(ETKIT_ARCH aarch64)
+  set(ETKIT_ARCH_NAME "64-bit ARM (aarch64)")
   set(ETKIT_LOADER ld-linux-aarch64.so.1)
   set(ETKIT_QEMU qemu-aarch64)
   set(ETKIT_UNAME_PATTERN "aarch64 | arm64 | armv8*")
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^armv7")
   set(ETKIT_ARCH armv7l)
+  set(ETKIT_ARCH_NAME "32-bit ARM (armv7l)")
   set(ETKIT_LOADER ld-linux-armhf.so.3)
   set(ETKIT_QEMU qemu-arm)
   set(ETKIT_UNAME_PATTERN "armv7* | armv8l")
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(ETKIT_ARCH x86_64)
+  set(ETKIT_ARCH_NAME "x86_64")
   set(ETKIT_LOADER ld-linux-x86-64.so.2)
   set(ETKIT_QEMU qemu-x86_64)
   set(ETKIT_UNAME_PATTERN "x86_64")
@@ -44,6 +47,8 @@ configure_file("${PROJECT_SOURCE_DIR}/cmake/device/runner.json.in" "${_etkit_gen
 install(FILES "${_etkit_gen}/runner.json" DESTINATION .)
 
 if(ETKIT_DEVICE_LAYOUT STREQUAL "static")
+  # The link map says where a static binary's bytes come from (benchmarks/size_report.py).
+  target_link_options(et-run PRIVATE "-Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/et-run.map")
   configure_file("${PROJECT_SOURCE_DIR}/cmake/device/README-static.txt.in" "${_etkit_gen}/README.txt" @ONLY)
   install(TARGETS et-run RUNTIME DESTINATION .)
   install(FILES "${_etkit_gen}/README.txt" DESTINATION .)
@@ -52,6 +57,9 @@ elseif(ETKIT_DEVICE_LAYOUT STREQUAL "bundle")
   configure_file("${PROJECT_SOURCE_DIR}/cmake/device/et-run-launcher.sh.in" "${_etkit_gen}/et-run" @ONLY)
   set_target_properties(et-run PROPERTIES INSTALL_RPATH "$ORIGIN/../lib")
   install(TARGETS et-run RUNTIME DESTINATION bin)
+  # Only the bundle's lib/: not the SDK's build-machine path that ExecuTorch's
+  # imported targets add as link options.
+  install(CODE "file(RPATH_SET FILE \"\${CMAKE_INSTALL_PREFIX}/bin/et-run\" NEW_RPATH \"\$ORIGIN/../lib\")")
   install(PROGRAMS "${_etkit_gen}/et-run" DESTINATION .)
   install(FILES "${_etkit_gen}/README.txt" DESTINATION .)
   # Debian packages the cross glibc as libc6-arm64-cross, ... (licences).

@@ -75,4 +75,5 @@ gen_operators_lib(
 # The operators, for et-run's message when a program needs one left out.
 file(STRINGS "${_etkit_sel_dir}/selected_operators.yaml" _etkit_op_lines REGEX "^  [a-z_A-Z0-9]+::")
 list(LENGTH _etkit_op_lines ETKIT_SELECTED_OPERATOR_COUNT)
-message(STATUS "etkit: selective build for ${ETKIT_SELECTED_PROGRAMS}: ${ETKIT_SELECTED_OPERATOR_COUNT} operators")
+list(JOIN ETKIT_SELECTED_PROGRAMS ", " _etkit_names)
+message(STATUS "etkit: selective build for ${_etkit_names}: ${ETKIT_SELECTED_OPERATOR_COUNT} operators")

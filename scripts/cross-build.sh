@@ -141,9 +141,10 @@ EOF
 case "$preset" in
   aarch64-linux) fetch_aarch64_sdk ;;
   android-arm64-v8a)
-    [ -n "${ANDROID_NDK:-}" ] && [ -f "$ANDROID_NDK/build/cmake/android.toolchain.cmake" ] ||
-      die "android-ndk needs ANDROID_NDK set to an Android NDK folder (r27 or newer): see docs/android.md.
-  Without an NDK, 'scripts/cross-build.sh android-arm64 DIR' builds a static binary that runs on Android." ;;
+    [ -n "${ANDROID_NDK:-}" ] || die "ANDROID_NDK is not set: android-ndk builds with an Android NDK (r27 or newer),
+  see docs/android.md. Without one, 'scripts/cross-build.sh android-arm64 DIR' builds a static binary that Android runs."
+    [ -f "$ANDROID_NDK/build/cmake/android.toolchain.cmake" ] ||
+      die "ANDROID_NDK=$ANDROID_NDK has no build/cmake/android.toolchain.cmake: point it at an Android NDK folder" ;;
 esac
 
 cmake="$(cmake_bin)"

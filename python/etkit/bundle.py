@@ -19,18 +19,32 @@ from typing import Callable, Iterable
 
 from .errors import ArgumentError, BuildError, ProgramError
 
-# --target of `etkit bundle` -> target of scripts/cross-build.sh
-TARGETS = {"aarch64-linux": "aarch64", "android-arm64-v8a": "android-arm64"}
+# --target of `etkit bundle` -> target of scripts/cross-build.sh. The static
+# targets are one executable each (ExecuTorch built from source, selective
+# builds possible); android-arm64 is the static ARM64 one, which Android runs.
+TARGETS = {
+    "aarch64-linux": "aarch64",
+    "aarch64-static": "aarch64-static",
+    "android-arm64": "android-arm64",
+    "android-arm64-v8a": "android-arm64",
+    "armv7-static": "armv7-static",
+    "x86_64-linux": "x86_64",
+}
+STATIC_TARGETS = {"aarch64-static", "android-arm64", "armv7-static"}
 
 _SCRIPT = Path("scripts") / "cross-build.sh"
 
-_RUN_SH = """#!/bin/sh
+# POSIX sh that Android's /system/bin/sh (mksh) runs too: no bashisms, no
+# dirname (older toolboxes lack it). adb push may drop the executable bit.
+_RUN_SH = """#!{shell}
 # Runs every program in models/ once with the bundled et-run. Arguments go to
-# each run, e.g.  ./run.sh --bench --threads 4
-here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
+# each run, e.g.  ./run.sh --bench --threads 4   (Android: sh run.sh ...)
+case $0 in */*) here=${{0%/*}} ;; *) here=. ;; esac
+here=$(cd "$here" && pwd) || exit 1
+[ -x "$here/et-run" ] || chmod 755 "$here/et-run" || exit 1
 status=0
 for program in "$here"/models/*.pte; do
-  echo "== ${program##*/}"
+  echo "== ${{program##*/}}"
   "$here/et-run" "$program" "$@" || status=$?
 done
 exit $status
@@ -85,16 +99,21 @@ def bundle(
     *,
     target: str = "aarch64-linux",
     source: str | os.PathLike | None = None,
+    select_ops: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Write a device bundle to ``output``: et-run for ``target``, its libraries,
     the ``programs`` under models/ and run.sh. Replaces an existing ``output``.
+    With ``select_ops`` (static targets) et-run holds only the operators those
+    programs use.
 
     Raises ArgumentError (unknown target, no checkout), ProgramError (a program
     is missing or not a .pte) or BuildError (the cross build failed).
     """
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+    if select_ops and TARGETS[target] not in STATIC_TARGETS:
+        raise ArgumentError(f"--select-ops needs a static target ({', '.join(sorted(STATIC_TARGETS))}), not {target}")
     paths = _check_programs(programs)
     root = source_dir(source)
     out = Path(output).resolve()
@@ -106,9 +125,11 @@ def bundle(
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
         staged = Path(tmp) / "bundle"
         if progress:
-            progress(f"cross-building et-run for {target} (a few minutes the first time)")
+            progress(f"cross-building et-run for {target} (static targets build ExecuTorch from source "
+                     "the first time: 10 to 20 minutes)")
+        selection = ["--models", *map(str, paths)] if select_ops else []
         done = subprocess.run(
-            ["bash", str(root / _SCRIPT), TARGETS[target], str(staged)],
+            ["bash", str(root / _SCRIPT), TARGETS[target], str(staged), *selection],
             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         if done.returncode != 0:
@@ -119,7 +140,8 @@ def bundle(
         for p in paths:
             shutil.copyfile(p, models / p.name)
         run_sh = staged / "run.sh"
-        run_sh.write_text(_RUN_SH)
+        android = TARGETS[target] == "android-arm64"
+        run_sh.write_text(_RUN_SH.format(shell="/system/bin/sh" if android else "/bin/sh"))
         run_sh.chmod(0o755)
         if out.exists():
             # Move the old one aside inside tmp: it goes when tmp does.

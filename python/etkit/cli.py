@@ -124,9 +124,10 @@ def cmd_bundle(args) -> int:
     """Cross-compile et-run and write a device bundle with the given programs."""
     from .bundle import bundle
 
-    out = bundle(args.programs, args.output, target=args.target, source=args.source,
+    out = bundle(args.programs, args.output, target=args.target, source=args.source, select_ops=args.select_ops,
                  progress=lambda m: print(m, file=sys.stderr, flush=True))
-    print(f"{out}: run ./et-run models/NAME.pte or ./run.sh on the device")
+    run = "sh run.sh" if "android" in args.target else "./run.sh"
+    print(f"{out}: run ./et-run models/NAME.pte or {run} on the device (README.txt says how to copy it there)")
     return 0
 
 
@@ -227,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("programs", nargs="+", metavar="FILE.pte", help="programs to put in the bundle's models/")
     p.add_argument("-o", "--output", required=True, help="the bundle folder to write (replaced if it exists)")
     p.add_argument("--target", choices=list(TARGETS), default="aarch64-linux")
+    p.add_argument("--select-ops", action="store_true",
+                   help="static targets: an et-run holding only the operators these programs use (smaller)")
     p.add_argument("--source", help="the etkit checkout to build from (default: found from the venv or cwd)")
     p.set_defaults(func=cmd_bundle)
 
