@@ -9,10 +9,13 @@ cd "$root"
 bash scripts/setup.sh
 # The device tests (tests/test_device_*.py) drive a real sshd on 127.0.0.1 and
 # run the ARM64 runner under qemu-user; adb is a stand-in script in tests/.
+# Cross compilers come with scripts/cross-build.sh, which installs them.
 need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null && command -v scp >/dev/null || need+=(openssh-client)
 command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+# tests/test_static.py runs a device bundle's run.sh with Android's shell, mksh.
+command -v mksh >/dev/null || need+=(mksh)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test: installing ${need[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
