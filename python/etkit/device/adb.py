@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from .transport import Completed, Transport, device_error, run_client
+from .transport import Completed, Transport, classify, device_error, run_client
 
 # adb exits 1 both for its own failures and for a command that failed on the
 # device, and adb before Android 7 (no shell protocol) always exits 0. A
@@ -35,12 +35,6 @@ _CAUSES = (
 )
 
 
-def classify(text: str, default: str) -> str:
-    for phrase, cause in _CAUSES:
-        if phrase in text:
-            return cause
-    return default
-
 
 class AdbTransport(Transport):
     default_cache = "/data/local/tmp/etkit"  # the one place where shell may write and execute
@@ -58,7 +52,7 @@ class AdbTransport(Transport):
         at = done.stdout.rfind(_MARK)
         if at < 0:
             text = (done.stderr + done.stdout).decode(errors="replace")
-            raise device_error(self.url, classify(text, "connection dropped"), text)
+            raise device_error(self.url, classify(_CAUSES, text, "connection dropped"), text)
         status = done.stdout[at + len(_MARK):].strip()
         return Completed(int(status) if status.isdigit() else 255, done.stdout[:at], done.stderr)
 
@@ -66,7 +60,7 @@ class AdbTransport(Transport):
         done = run_client(self._adb(verb, src, dst), self.url, what=what)
         if done.returncode != 0:
             text = (done.stderr + done.stdout).decode(errors="replace")
-            raise device_error(self.url, classify(text, f"cannot {what}"), text)
+            raise device_error(self.url, classify(_CAUSES, text, f"cannot {what}"), text)
 
     def put_file(self, local: Path, remote: str) -> None:
         self._copy("push", str(local), remote, f"push {local}")

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .transport import Completed, Transport, device_error, run_client
+from .transport import Completed, Transport, classify, device_error, run_client
 
 # ssh exits 255 for its own failures; the first matching phrase names the cause.
 _CAUSES = (
@@ -85,7 +85,7 @@ class SshTransport(Transport):
         done = run_client(argv, self.url, what=what)
         if done.returncode != 0:
             text = done.stderr.decode(errors="replace")
-            raise device_error(self.url, classify(text, f"cannot {what}"), text)
+            raise device_error(self.url, classify(_CAUSES, text, f"cannot {what}"), text)
 
     def exec(self, command: str, *, timeout: float | None = None) -> Completed:
         # sh -c: the remote login shell may be fish or csh; the command is POSIX sh.
@@ -93,7 +93,7 @@ class SshTransport(Transport):
         if done.returncode == 255:  # ssh's own failure; et-run and sh never exit 255
             text = done.stderr.decode(errors="replace")
             # A session whose shared connection died says nothing: it just ends with 255.
-            raise device_error(self.url, classify(text, "ssh failed" if text.strip() else "connection dropped"), text)
+            raise device_error(self.url, classify(_CAUSES, text, "ssh failed" if text.strip() else "connection dropped"), text)
         return done
 
     def put_file(self, local: Path, remote: str) -> None:

@@ -40,6 +40,11 @@ def device_error(device: str, cause: str, detail: str = "") -> DeviceError:
     return DeviceError(f"{device}: {cause}" + (f" ({detail})" if detail else ""), device=device, cause=cause)
 
 
+def classify(causes: tuple[tuple[str, str], ...], text: str, default: str) -> str:
+    """The cause of a client's failure: the first (phrase, cause) whose phrase is in its output."""
+    return next((cause for phrase, cause in causes if phrase in text), default)
+
+
 def run_client(argv: list[str], device: str, *, timeout: float | None = None, what: str = "") -> Completed:
     """Runs a client binary (ssh, scp, adb) on the host.
 
