@@ -43,12 +43,6 @@ _CAUSES = (
 )
 
 
-def classify(stderr: str, default: str) -> str:
-    for phrase, cause in _CAUSES:
-        if phrase in stderr:
-            return cause
-    return default
-
 
 class SshTransport(Transport):
     default_cache = "\"$HOME/.cache/etkit\""
