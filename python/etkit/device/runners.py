@@ -19,17 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..bundle import STATIC_TARGETS
 from ..errors import ArgumentError, BuildError
 
 # The one table from a probed device to the runner it gets: (android?, uname -m) -> cross-build target.
-# aarch64 and Android go to the static targets ("aarch64-static", "android-arm64") once those land.
+# ARM devices get one static executable (no loader, no libraries: Android runs it
+# too); x86_64 boards the glibc bundle of the host build.
 ARCH_TARGETS = {
-    (False, "aarch64"): "aarch64",
-    (False, "arm64"): "aarch64",
-    (False, "armv8l"): "aarch64",
+    (False, "aarch64"): "aarch64-static",
+    (False, "arm64"): "aarch64-static",
+    (False, "armv8l"): "armv7-static",  # a 32-bit userland on a 64-bit core
     (False, "x86_64"): "x86_64",
     (False, "armv7l"): "armv7-static",
-    (True, "aarch64"): "aarch64",
+    (True, "aarch64"): "android-arm64",
+    (True, "armv7l"): "armv7-static",
+    (True, "armv8l"): "armv7-static",
     (True, "x86_64"): "x86_64",  # Android emulators
 }
 
@@ -172,7 +176,9 @@ def host_runner(target: str, progress: Callable[[str], None] | None = None) -> R
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "et-run").is_file():
             if progress:
-                progress(f"building et-run for {target} into {out} (scripts/cross-build.sh; minutes the first time)")
+                first = ("10 to 20 minutes the first time on a machine: ExecuTorch is built from source"
+                         if target in STATIC_TARGETS else "minutes the first time")
+                progress(f"building et-run for {target} into {out} (scripts/cross-build.sh; {first})")
             done = subprocess.run(["bash", str(root / "scripts" / "cross-build.sh"), target, str(out)], cwd=root,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if done.returncode != 0:
