@@ -170,3 +170,27 @@ def load_outputs(folder: Path) -> list[np.ndarray]:
 
 def readelf(*args) -> str:
     return subprocess.run(["readelf", *map(str, args)], capture_output=True, text=True, check=True).stdout
+
+
+def assert_device_matches_host(device_cmd: list[str], program, run_et, env: dict, tmp_path: Path) -> None:
+    """Runs program on seeded inputs with the host et-run and with device_cmd
+    (an et-run command line for another machine, e.g. under qemu); their
+    outputs must agree within 1e-5 and match eager PyTorch."""
+    inputs = program.random_inputs(seed=3)
+    args = save_inputs(inputs, tmp_path)
+    (tmp_path / "host").mkdir()
+    (tmp_path / "device").mkdir()
+    host = run_et(program.path, *args, "--output-dir", tmp_path / "host")
+    assert host.returncode == 0, host.stderr
+    device = subprocess.run([*device_cmd, str(program.path), *args, "--output-dir", str(tmp_path / "device")],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert device.returncode == 0, device.stderr
+    host_out, device_out = load_outputs(tmp_path / "host"), load_outputs(tmp_path / "device")
+    eager = program.eager(inputs)
+    assert len(device_out) == len(host_out) == len(eager) > 0
+    for d, h, e in zip(device_out, host_out, eager):
+        assert d.dtype == h.dtype and d.shape == h.shape
+        # 1e-5 relative, with an absolute floor at 1e-6 of the output's scale
+        # for entries near zero (ARM's kernels round differently from x86's).
+        np.testing.assert_allclose(d, h, rtol=1e-5, atol=1e-6 * float(np.abs(h).max()))
+        np.testing.assert_allclose(d, e, rtol=1e-4, atol=1e-5)

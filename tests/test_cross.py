@@ -13,10 +13,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from conftest import BACKENDS, cross_build, load_outputs, readelf, save_inputs
+from conftest import BACKENDS, assert_device_matches_host, cross_build, readelf
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "cross-build.sh"
@@ -52,29 +51,10 @@ def test_bundle_is_arm64_and_self_contained(bundle_dir):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", MODELS)
 def test_arm64_outputs_match_host(bundle_dir, qemu_env, exported, run_et, tmp_path, name, backend):
-    program = exported(name, backend)
-    inputs = program.random_inputs(seed=3)
-    args = save_inputs(inputs, tmp_path)
-    (tmp_path / "host").mkdir()
-    (tmp_path / "arm").mkdir()
-
-    host = run_et(program.path, *args, "--output-dir", tmp_path / "host")
-    assert host.returncode == 0, host.stderr
     lib = bundle_dir / "lib"
-    arm = subprocess.run(
-        ["qemu-aarch64", str(lib / "ld-linux-aarch64.so.1"), "--library-path", str(lib),
-         str(bundle_dir / "bin" / "et-run"), str(program.path), *args, "--output-dir", str(tmp_path / "arm")],
-        capture_output=True, text=True, env=qemu_env, timeout=300)
-    assert arm.returncode == 0, arm.stderr
-
-    host_out, arm_out = load_outputs(tmp_path / "host"), load_outputs(tmp_path / "arm")
-    assert len(arm_out) == len(host_out) == len(program.eager(inputs)) > 0
-    for a, h, e in zip(arm_out, host_out, program.eager(inputs)):
-        assert a.dtype == h.dtype and a.shape == h.shape
-        # 1e-5 relative, with an absolute floor at 1e-6 of the output's scale
-        # for entries near zero (ARM's kernels round differently from x86's).
-        np.testing.assert_allclose(a, h, rtol=1e-5, atol=1e-6 * float(np.abs(h).max()))
-        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)
+    loader = ["qemu-aarch64", str(lib / "ld-linux-aarch64.so.1"), "--library-path", str(lib),
+              str(bundle_dir / "bin" / "et-run")]
+    assert_device_matches_host(loader, exported(name, backend), run_et, qemu_env, tmp_path)
 
 
 def test_launcher_runs_from_anywhere(bundle_dir, qemu_env, exported, tmp_path):

@@ -11,7 +11,6 @@ each runner links in a minute or less.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import warnings
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import BACKENDS, cross_build, etkit_cmd, load_outputs, readelf, save_inputs
+from conftest import BACKENDS, assert_device_matches_host, cross_build, etkit_cmd, readelf
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_MODELS = ("mlp", "cnn", "two_io", "tokens")
@@ -75,23 +74,8 @@ def run_static(folder: Path, *args, env: dict, timeout: float = 600) -> subproce
 
 
 def assert_matches_host(runner: Path, program, run_et, qemu_env, tmp_path):
-    inputs = program.random_inputs(seed=3)
-    args = save_inputs(inputs, tmp_path)
-    (tmp_path / "host").mkdir()
-    (tmp_path / "device").mkdir()
-    host = run_et(program.path, *args, "--output-dir", tmp_path / "host")
-    assert host.returncode == 0, host.stderr
-    device = run_static(runner, program.path, *args, "--output-dir", tmp_path / "device", env=qemu_env)
-    assert device.returncode == 0, device.stderr
-    host_out, device_out = load_outputs(tmp_path / "host"), load_outputs(tmp_path / "device")
-    eager = program.eager(inputs)
-    assert len(device_out) == len(host_out) == len(eager) > 0
-    for d, h, e in zip(device_out, host_out, eager):
-        assert d.dtype == h.dtype and d.shape == h.shape
-        # 1e-5 relative, with an absolute floor at 1e-6 of the output's scale
-        # for entries near zero (ARM's kernels round differently from x86's).
-        np.testing.assert_allclose(d, h, rtol=1e-5, atol=1e-6 * float(np.abs(h).max()))
-        np.testing.assert_allclose(d, e, rtol=1e-4, atol=1e-5)
+    arch = json.loads((runner / "runner.json").read_text())["arch"]
+    assert_device_matches_host([QEMU[arch], str(runner / "et-run")], program, run_et, qemu_env, tmp_path)
 
 
 @pytest.mark.parametrize("runner, arch, machine", [("aarch64_static", "aarch64", "AArch64"),
