@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 
 import pytest
 
-from etkit import cli, compare, zoo
+from etkit import DeviceError, cli, compare, zoo
+from etkit.device import Device
 
 
 def _fast(**kw):
@@ -69,3 +71,76 @@ def test_command_rejects_bad_flags(capsys):
         cli.main(["compare", "tiny-classifier", "--threads", "0"])
     assert info.value.code == 2
     assert "must be 1 or more" in capsys.readouterr().err
+
+
+# ---- etkit compare --device: the et-run variants timed on a device -----------
+
+def _device_compare(etkit_main, url, runner, out, *variants):
+    return etkit_main("compare", "tiny-classifier", "--device", url, "--runner", runner, "--threads", "1", "-o", out,
+                      "--variants", *variants, "--iterations", "10", "--min-seconds", "0")
+
+
+def _check_device_report(out, url, variants, device_cache):
+    report = json.loads((out / "compare.json").read_text())
+    # Only et-run rows, each timed on the device; no host baseline mixed in.
+    assert [(r["name"], r["where"]) for r in report["rows"]] == [(f"et-run {v}", url) for v in variants]
+    for r in report["rows"]:
+        assert r["p50_ms"] > 0 and r["p90_ms"] >= r["p50_ms"] and r["iterations"] >= 10 and r["load_ms"] > 0
+        assert r["max_abs_error"] < 1e-5, r  # the device's outputs, brought back, against eager PyTorch here
+    assert report["device"]["url"] == url and report["device"]["arch"] == "x86_64" and report["device"]["cores"] >= 1
+    assert "cache" not in report["device"]  # as in a remote benchmark's record
+    assert report["runner"]["target"] == "x86_64" and report["runner"]["emulated"] is False
+    assert report["machine"]["torch"]  # the host that exported
+    # The programs really went through the device's cache, by content hash.
+    for v in variants:
+        pte = out / "work" / f"tiny-classifier_{v}.pte"
+        pushed = device_cache / "files" / hashlib.sha256(pte.read_bytes()).hexdigest() / pte.name
+        assert pushed.read_bytes() == pte.read_bytes()
+    assert (out / "compare.png").read_bytes().startswith(b"\x89PNG")
+    return report
+
+
+def test_device_ssh_times_et_run_variants_there(ssh_server, device_env, host_runner_dir, etkit_main, tmp_path):
+    done = _device_compare(etkit_main, ssh_server.url, host_runner_dir, tmp_path / "out", "portable", "xnnpack")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"tiny-classifier: 1 thread(s), inputs [[1, 20]], on {ssh_server.url} (x86_64")
+    assert [line.split()[:3] for line in lines if line.startswith("et-run")] == \
+        [["et-run", "portable", ssh_server.url], ["et-run", "xnnpack", ssh_server.url]]
+    assert "eager PyTorch" not in "\n".join(lines[2:]) and "ONNX" not in done.stdout
+    _check_device_report(tmp_path / "out", ssh_server.url, ["portable", "xnnpack"], tmp_path / "device-cache")
+
+
+def test_device_local(host_runner_dir, etkit_main, tmp_path, monkeypatch):
+    monkeypatch.setenv("ETKIT_DEVICE_CACHE", str(tmp_path / "device-cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "host-cache"))
+    done = _device_compare(etkit_main, "local", host_runner_dir, tmp_path / "out", "xnnpack")
+    assert done.returncode == 0, done.stderr
+    assert "on local (x86_64" in done.stdout
+    _check_device_report(tmp_path / "out", "local", ["xnnpack"], tmp_path / "device-cache")
+
+
+def test_device_python_api(host_runner_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("ETKIT_DEVICE_CACHE", str(tmp_path / "device-cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "host-cache"))
+    with Device("local", runner=host_runner_dir) as device:
+        result = _fast(workdir=tmp_path, variants=("portable",), device=device)
+    assert [(r.name, r.runtime, r.where) for r in result.rows] == [("et-run portable", "et-run", "local")]
+    assert result.rows[0].max_abs_error < 1e-5 and result.device["arch"] == "x86_64"
+    assert "on local (x86_64" in compare.format_table(result)
+
+
+def test_device_dead_exits_3_naming_it_before_exporting(ssh_server, device_env, host_runner_dir, etkit_main,
+                                                         tmp_path):
+    url = "ssh://127.0.0.1:1"  # nothing listens there
+    done = _device_compare(etkit_main, url, host_runner_dir, tmp_path / "out", "xnnpack")
+    assert done.returncode == 3
+    assert f"etkit: error: {url}: unreachable" in done.stderr and "Traceback" not in done.stderr
+    assert not list(tmp_path.rglob("*.pte")) and not (tmp_path / "out" / "compare.json").exists()
+    with pytest.raises(DeviceError, match="unreachable"):
+        _fast(workdir=tmp_path / "api", device=url)
+
+
+def test_device_options_need_a_device(host_runner_dir, etkit_main, tmp_path):
+    done = etkit_main("compare", "tiny-classifier", "--runner", host_runner_dir, "-o", tmp_path)
+    assert done.returncode != 0 and "--runner and --target go with --device" in done.stderr

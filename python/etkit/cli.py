@@ -134,6 +134,7 @@ def cmd_bundle(args) -> int:
 def cmd_compare(args) -> int:
     """Export a model several ways and measure each beside other runtimes."""
     _quiet_export_libraries("compare")
+    import contextlib
     import json
 
     from . import compare as cmp
@@ -143,9 +144,19 @@ def cmd_compare(args) -> int:
     model, example = spec_mod.resolve(args.spec, shapes)
     name = Path(args.spec.split(":")[-1]).stem.replace(".", "_")
     outdir = Path(args.output or f"etkit-compare-{name}")
-    result = cmp.compare(model, example, name=name, workdir=outdir / "work", threads=args.threads,
-                         variants=tuple(args.variants), min_seconds=args.min_seconds, iterations=args.iterations,
-                         onnx=not args.no_onnx, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    if (args.runner or args.target) and not args.device:
+        raise ArgumentError("--runner and --target go with --device URL")
+    opened = contextlib.nullcontext()
+    if args.device:
+        from .device import Device
+
+        opened = Device(args.device, runner=args.runner, target=args.target,
+                        progress=lambda m: print(f"etkit: {m}", file=sys.stderr, flush=True))
+    with opened as device:
+        result = cmp.compare(model, example, name=name, workdir=outdir / "work", threads=args.threads,
+                             variants=tuple(args.variants), min_seconds=args.min_seconds, iterations=args.iterations,
+                             onnx=not args.no_onnx, device=device,
+                             progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(cmp.format_table(result))
     (outdir / "compare.json").write_text(json.dumps(result.to_dict(), indent=2))
     wrote = [str(outdir / "compare.json")]
@@ -220,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-seconds", type=_non_negative_float, default=1.0, help="at least this long timing each")
     p.add_argument("--no-onnx", action="store_true", help="leave ONNX Runtime out")
     p.add_argument("--input-shape", action="append", metavar="1x3x224x224", help="float32 example input shape")
+    p.add_argument("--device", metavar="URL", help="time the et-run variants on this device (ssh://[user@]host[:port], "
+                                                   "adb, adb://SERIAL, local), leaving the host-only runtimes out")
+    p.add_argument("--target", help="with --device: the runner's target instead of the probed architecture")
+    p.add_argument("--runner", metavar="DIR", help="with --device: a runner folder from scripts/cross-build.sh")
     p.set_defaults(func=cmd_compare)
 
     from .bundle import TARGETS

@@ -4,6 +4,11 @@ Exports the model for portable kernels, XNNPACK fp32 and XNNPACK int8, times
 each with et-run, and beside them the executorch Python runtime, eager PyTorch
 and ONNX Runtime (when installed), all at one thread count. Writes a JSON
 report and a PNG plot; returns the rows.
+
+With a device (etkit.Device or its URL), et-run runs there through the device
+layer and the host-only runtimes are left out: their timings would be this
+machine's, not the device's. Eager PyTorch still runs here, untimed, as the
+reference of the error column.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -23,6 +28,9 @@ from .errors import EtkitError
 from .extras import require_export
 from .timing import time_calls
 from .tools import et_run_path
+
+if TYPE_CHECKING:
+    from .device import Device
 
 # (label, backend, quantize) of each exported variant.
 VARIANTS = {
@@ -43,6 +51,7 @@ class Row:
     file_bytes: int | None = None
     max_abs_error: float | None = None  # against eager PyTorch on the same inputs
     note: str = ""
+    where: str = "host"            # where it was timed: "host", or the device's URL
 
 
 @dataclass
@@ -51,7 +60,9 @@ class Comparison:
     threads: int
     inputs: list[list[int]]
     rows: list[Row] = field(default_factory=list)
-    machine: dict = field(default_factory=dict)
+    machine: dict = field(default_factory=dict)  # the host: it exports, and runs everything without a device
+    device: dict | None = None     # the device's probe (as in a remote benchmark's record), None on the host
+    runner: dict | None = None     # the et-run shipped to the device: sha256, target, arch, linkage, emulated
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -88,18 +99,44 @@ def _max_error(got: list[np.ndarray], want: list[np.ndarray]) -> float:
                for g, w in zip(got, want))
 
 
-def _run_et(args: list[str]) -> subprocess.CompletedProcess:
-    done = subprocess.run([et_run_path(), *args], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise EtkitError(f"et-run {' '.join(args[:1])} failed: {done.stderr.strip()}")
-    return done
+def _et_runner(device: Device | None) -> Callable[[list[str]], str]:
+    """et-run's stdout for ``args`` (host paths), here or on ``device``, which
+    pushes the files the arguments name and brings --output-dir back."""
+    if device is None:
+        def run(args: list[str]) -> str:
+            done = subprocess.run([et_run_path(), *args], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise EtkitError(f"et-run {' '.join(args[:1])} failed: {done.stderr.strip()}")
+            return done.stdout
+        return run
+
+    from .device.etrun import error_for
+
+    def run_there(args: list[str]) -> str:
+        done = device.run_et(args, extra=["--error-format", "json"])  # DeviceError when the device fails
+        if done.returncode != 0:
+            raise error_for(done.returncode, done.stderr, device.url)
+        return done.stdout
+    return run_there
+
+
+def device_name(c: Comparison) -> str:
+    """'ssh://pi@board (aarch64, 4 cores)', or 'host'."""
+    if not c.device:
+        return "host"
+    d = c.device
+    emulated = " emulated" if (c.runner or {}).get("emulated") else ""
+    return f"{d.get('url')} ({d.get('arch')}{emulated}, {d.get('cores')} cores)"
 
 
 def compare(model, example_inputs: tuple, *, name: str, workdir: str | os.PathLike, threads: int = 1,
             variants: tuple[str, ...] = ("portable", "xnnpack", "xnnpack-int8"), min_seconds: float = 1.0,
-            iterations: int = 100, onnx: bool = True,
+            iterations: int = 100, onnx: bool = True, device: Device | str | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
-    """Measures ``model`` every way etkit knows to run it. See the module doc."""
+    """Measures ``model`` every way etkit knows to run it. See the module doc.
+
+    ``device``: an etkit.Device or a device URL (ssh://..., adb, local) to
+    time the et-run variants on; DeviceError when it fails."""
     require_export("etkit.compare")
     import torch
 
@@ -113,9 +150,20 @@ def compare(model, example_inputs: tuple, *, name: str, workdir: str | os.PathLi
         raise EtkitError(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
     if threads < 1:
         raise EtkitError(f"threads must be 1 or more, got {threads}")
+    if isinstance(device, str):
+        from .device import Device
+
+        with Device(device, progress=progress) as opened:
+            return compare(model, example_inputs, name=name, workdir=workdir, threads=threads, variants=variants,
+                           min_seconds=min_seconds, iterations=iterations, onnx=onnx, device=opened,
+                           progress=progress)
+    # Reach the device before the exports (minutes for int8): a dead one fails now.
+    probed = None if device is None else {k: v for k, v in device.probe().items() if k != "cache"}
+    run_et = _et_runner(device)
+    where = "host" if device is None else device.url
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    steps = len(variants) + 2 + int(onnx)
+    steps = len(variants) + (0 if device is not None else 2 + int(onnx))
     step = iter(range(1, steps + 1))
 
     def say(msg: str) -> None:
@@ -133,31 +181,36 @@ def compare(model, example_inputs: tuple, *, name: str, workdir: str | os.PathLi
     with torch.no_grad():
         out = model(*[torch.from_numpy(x) for x in inputs])
     eager_out = [o.numpy() for o in (out if isinstance(out, tuple) else (out,))]
-    result = Comparison(model=name, threads=threads, inputs=[list(x.shape) for x in inputs], machine=machine_info())
+    result = Comparison(model=name, threads=threads, inputs=[list(x.shape) for x in inputs], machine=machine_info(),
+                        device=probed)
     timing = {"iterations": iterations, "min_seconds": min_seconds}
 
     xnnpack_pte = None
     for variant in variants:
         backend, quantize = VARIANTS[variant]
-        say(f"export {variant} and run it with et-run")
+        say(f"export {variant} and run it with et-run" + ("" if device is None else f" on {device.url}"))
         pte = workdir / f"{name}_{variant}.pte"
         try:
             export(model, tuple(example_inputs), pte, backend=backend, quantize=quantize)
         except EtkitError as e:
-            result.rows.append(Row(f"et-run {variant}", "et-run", note=f"export failed: {e}"))
+            result.rows.append(Row(f"et-run {variant}", "et-run", note=f"export failed: {e}", where=where))
             continue
         if variant == "xnnpack":
             xnnpack_pte = pte
         outdir = workdir / f"out_{variant}"
         outdir.mkdir(exist_ok=True)
-        _run_et([str(pte), *input_files, "--output-dir", str(outdir), "--threads", str(threads)])
+        run_et([str(pte), *input_files, "--output-dir", str(outdir), "--threads", str(threads)])
         got = [np.load(outdir / f"output_{i}.npy") for i in range(len(eager_out))]
-        bench = json.loads(_run_et([str(pte), *input_files, "--threads", str(threads), "--bench", "--json", "-",
-                                    "--iterations", str(iterations), "--min-seconds", str(min_seconds)]).stdout)
+        bench = json.loads(run_et([str(pte), *input_files, "--threads", str(threads), "--bench", "--json", "-",
+                                   "--iterations", str(iterations), "--min-seconds", str(min_seconds)]))
         result.rows.append(Row(f"et-run {variant}", "et-run", bench["latency_ms"]["p50"], bench["latency_ms"]["p90"],
                                bench["iterations"], bench["load_ms"] + bench["method_load_ms"], pte.stat().st_size,
-                               _max_error(got, eager_out)))
+                               _max_error(got, eager_out), where=where))
+        if device is not None:
+            result.runner = bench["runner"]
 
+    if device is not None:  # the host-only runtimes would time this machine, not the device
+        return result
     say("executorch Python runtime (XNNPACK program)")
     result.rows.append(_executorch_python(xnnpack_pte, inputs, eager_out, threads, timing))
     say("eager PyTorch")
@@ -232,10 +285,15 @@ def format_table(c: Comparison) -> str:
     def num(v, fmt):
         return format(v, fmt) if v is not None else format("-", ">" + fmt.split(".")[0])
 
-    head = f"{'runtime':<28} {'p50 ms':>10} {'p90 ms':>10} {'runs':>8} {'load ms':>9} {'file KiB':>9} {'max |err|':>10}  note"
-    lines = [f"{c.model}: {c.threads} thread(s), inputs {c.inputs}", head, "-" * len(head)]
+    wide = max([5, *(len(r.where) for r in c.rows)])
+    head = (f"{'runtime':<28} {'where':<{wide}} {'p50 ms':>10} {'p90 ms':>10} {'runs':>8} {'load ms':>9} "
+            f"{'file KiB':>9} {'max |err|':>10}  note")
+    lines = [f"{c.model}: {c.threads} thread(s), inputs {c.inputs}, on {device_name(c)}", head, "-" * len(head)]
+    if c.device:
+        lines.insert(1, "max |err| is against eager PyTorch on this host, on the same inputs")
     for r in c.rows:
-        lines.append(f"{r.name:<28} {num(r.p50_ms, '10.4f')} {num(r.p90_ms, '10.4f')} {r.iterations:>8} "
+        lines.append(f"{r.name:<28} {r.where:<{wide}} {num(r.p50_ms, '10.4f')} {num(r.p90_ms, '10.4f')} "
+                     f"{r.iterations:>8} "
                      f"{num(r.load_ms, '9.2f')} {num(None if r.file_bytes is None else r.file_bytes / 1024, '9.1f')} "
                      f"{num(r.max_abs_error, '10.2e')}  {r.note}")
     return "\n".join(lines)
@@ -280,7 +338,7 @@ def plot(c: Comparison, path: str | os.PathLike) -> bool:
     ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("latency per call, µs (bar: p50, tick: p90; log scale)")
-    ax.set_title(f"{c.model}, {c.threads} thread(s)")
+    ax.set_title(f"{c.model}, {c.threads} thread(s)" + (f", on {device_name(c)}" if c.device else ""))
     for y, (v, w) in enumerate(zip(p50, p90)):
         ax.text(w * 1.08, y, f"{v:.3g} µs", va="center", fontsize=8)
     fig.tight_layout()
