@@ -145,7 +145,9 @@ class Reader {
                                                 : s.other;
       part += p_->segments()->Get(i)->size();
     }
-    s.padding = layout_.file_size - layout_.program_size - in_segments;
+    // Segments that overlap each other or the program (a damaged file) leave no padding.
+    const uint64_t rest = layout_.file_size - layout_.program_size;  // program_size <= file_size: read_pte_layout
+    s.padding = in_segments < rest ? rest - in_segments : 0;
     return out;
   }
 
