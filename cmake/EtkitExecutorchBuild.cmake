@@ -12,7 +12,7 @@
 #     with its submodules, or a folder holding executorch/ and kleidiai/);
 #   ../shared/vendor/executorch-src-<commit>.tar.xz beside the checkout;
 #   a git clone of pytorch/executorch at ETKIT_EXECUTORCH_COMMIT with submodules.
-# The cache (ETKIT_CACHE_DIR, default $XDG_CACHE_HOME/etkit or ~/.cache/etkit)
+# The cache (ETKIT_CACHE_DIR, from the environment's ETKIT_CACHE, default ~/.cache/etkit)
 # holds executorch/<arch>-<key>/{src,build,install} where the key hashes the
 # source, the toolchain file, the options file and the compiler, so a second
 # build and CI on the same machine reuse it, and a change of any makes a new one.
@@ -23,10 +23,11 @@ set(ETKIT_EXECUTORCH_SOURCE "$ENV{ETKIT_EXECUTORCH_SOURCE}" CACHE STRING
     "ExecuTorch source for the static device build: an archive or a folder (empty: shared/vendor, else git)")
 set(ETKIT_EXECUTORCH_OPTIONS "${CMAKE_CURRENT_LIST_DIR}/executorch/static-device.cmake" CACHE FILEPATH
     "Initial cache of ExecuTorch options for the device build")
-if(DEFINED ENV{ETKIT_CACHE_DIR})
-  set(_etkit_default_cache "$ENV{ETKIT_CACHE_DIR}")
-elseif(DEFINED ENV{XDG_CACHE_HOME})
-  set(_etkit_default_cache "$ENV{XDG_CACHE_HOME}/etkit")
+# ETKIT_CACHE is the one cache setting of etkit's scripts (downloads too).
+# Not XDG_CACHE_HOME: tests point that at temporary folders, and this build
+# is too long to redo there.
+if(DEFINED ENV{ETKIT_CACHE})
+  set(_etkit_default_cache "$ENV{ETKIT_CACHE}")
 else()
   set(_etkit_default_cache "$ENV{HOME}/.cache/etkit")
 endif()

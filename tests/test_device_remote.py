@@ -82,6 +82,32 @@ def test_arm64_bundle_through_ssh_under_qemu(ssh_server, device_env, mlp, run_et
     assert record["runner"]["arch"] == "aarch64" and record["runner"]["emulated"] is True
 
 
+@pytest.mark.parametrize("target, arch, emulated", [("aarch64-static", "aarch64", True),
+                                                    ("armv7-static", "armv7l", True),
+                                                    ("x86_64", "x86_64", False)])
+def test_device_runners_through_ssh(ssh_server, device_env, mlp, run_et, tmp_path, target, arch, emulated):
+    """What boards and phones get by default: the static ARM runners (one file;
+    the x86_64 'device' runs them under qemu-user, so etkit prefixes qemu),
+    and the self-contained x86_64 bundle of the host build. Built from this
+    checkout on first use (scripts/cross-build.sh)."""
+    program, x = mlp
+    want = local_outputs(run_et, program, x, tmp_path / "local")
+    out = tmp_path / "remote"
+    out.mkdir()
+    done = remote(ssh_server.url, "--target", target, "--", program, "--input", x, "--output-dir", out,
+                  timeout=3600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = [np.load(p) for p in sorted(out.glob("output_*.npy"))]
+    assert len(got) == len(want) and all(np.allclose(g, w, rtol=1e-5, atol=1e-5) for g, w in zip(got, want))
+    done = remote(ssh_server.url, "--target", target, "--", program, "--bench", "--iterations", "3",
+                  "--min-seconds", "0", "--json", tmp_path / "bench.json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads((tmp_path / "bench.json").read_text())
+    assert record["runner"]["target"] == target and record["runner"]["arch"] == arch
+    assert record["runner"]["emulated"] is emulated
+    assert record["runner"]["linkage"] == ("bundle" if target == "x86_64" else "static")
+
+
 def test_exit_codes_are_et_runs(ssh_server, device_env, host_runner_dir, mlp, tmp_path):
     program, _ = mlp
     cut = tmp_path / "cut.pte"
