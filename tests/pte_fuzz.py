@@ -176,6 +176,14 @@ for line in sys.stdin:
 """
 
 
+# The same child with etkit.inspect (the core's describe_program, which reads
+# an untrusted file too) in place of loading and running the program.
+INSPECT_CHILD = _RUNNER_CHILD.replace(
+    "        runner = etkit.Runner(path, threads=1)\n        runner.run(inputs_for(runner))\n",
+    "        json.dumps(etkit.inspect(path))  # all of it, as `etkit inspect --json` prints it\n")
+assert INSPECT_CHILD != _RUNNER_CHILD, "the Runner child changed: update INSPECT_CHILD"
+
+
 def _check_runner(paths: dict[Path, str], timeout: float, report: Report, child_code: str = _RUNNER_CHILD) -> None:
     """Runs every path through Runner in child interpreters, restarting the
     child after a crash or a hang so that the remaining files are still run."""

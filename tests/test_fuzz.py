@@ -7,12 +7,13 @@ benchmarks/fuzz_pte.py runs ten thousand and records the result."""
 from __future__ import annotations
 
 import os
+import random
 
 import pytest
 
 import etkit
 from etkit.errors import ProgramError
-from pte_fuzz import Report, _check_runner, fuzz
+from pte_fuzz import INSPECT_CHILD, Report, _check_runner, fuzz, mutate
 
 SEEDS = (("mlp", "xnnpack"), ("mlp", "portable"), ("cnn", "xnnpack"), ("tokens", "portable"))
 
@@ -60,3 +61,21 @@ def test_a_dying_interpreter_is_a_finding(tmp_path):
     report = Report()
     _check_runner({path: "test"}, 10, report, child_code=dies)
     assert len(report.findings) == 1 and "died" in report.findings[0], report.findings
+
+
+def test_inspect_reads_or_refuses_mutants(seeds, tmp_path):
+    """etkit inspect reads untrusted files with the core's own readers: a damaged one is described
+    or refused with a message, never a crash."""
+    rng = random.Random(int(os.environ.get("ETKIT_FUZZ_SEED", "0")))
+    corpus = [(p.name, p.read_bytes()) for p in seeds]
+    paths = {}
+    for i in range(300):
+        name, data = corpus[i % len(corpus)]
+        mutant, what = mutate(data, rng)
+        paths[tmp_path / f"mutant_{i:03d}.pte"] = f"{name}, {what}"
+        (tmp_path / f"mutant_{i:03d}.pte").write_bytes(mutant)
+    report = Report()
+    _check_runner(paths, 30.0, report, child_code=INSPECT_CHILD)
+    assert not report.findings, "\n".join(report.findings[:20])
+    described, refused = report.outcomes["Runner", "ran"], report.outcomes["Runner", "refused"]
+    assert described + refused == len(paths) and refused > 0, report.outcomes

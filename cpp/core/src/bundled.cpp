@@ -12,6 +12,7 @@
 
 #include "etkit/program.h"
 #include "etkit/tensor.h"
+#include "pte_layout.h"  // detail::is_utf8
 
 // Generated code stays out of our dynamic symbol table (see
 // cmake/EtkitFlatbuffers.cmake): the runtime exports its own copies of the
@@ -148,8 +149,11 @@ Result<ProgramDescription> describe_bundled(const uint8_t* data, size_t size) {
   for (flatbuffers::uoffset_t s = 0; suites && s < suites->size(); ++s) {
     const auto* suite = suites->Get(s);
     if (!suite) continue;
-    b.test_cases.emplace_back(suite->method_name() ? suite->method_name()->str() : "",
-                              suite->test_cases() ? suite->test_cases()->size() : 0);
+    const auto* name = suite->method_name();
+    if (name && !detail::is_utf8(name->data(), name->size())) {
+      return make_error(ErrorCode::kInvalidProgram, "test suite " + std::to_string(s) + "'s method name is not UTF-8 text");
+    }
+    b.test_cases.emplace_back(name ? name->str() : "", suite->test_cases() ? suite->test_cases()->size() : 0);
   }
   described->bundled = std::move(b);
   return described;

@@ -35,6 +35,13 @@ uint32_t u32_le(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
 
+// A name from the file, which may be any bytes: refused unless it is text.
+Result<std::string> text(const flatbuffers::String* s, const std::string& what) {
+  if (!s) return std::string();
+  if (!detail::is_utf8(s->data(), s->size())) return bad(what + " is not UTF-8 text");
+  return s->str();
+}
+
 std::string lower(const char* name) {
   std::string s = name ? name : "";
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -154,7 +161,9 @@ class Reader {
  private:
   Result<MethodDescription> method(const fb::ExecutionPlan* plan) {
     MethodDescription m;
-    m.name = plan->name() ? plan->name()->str() : "";
+    auto name = text(plan->name(), "a method's name");
+    if (!name.ok()) return name.error();
+    m.name = std::move(name).value();
     const std::string where = "method '" + m.name + "'";
     for (size_t k = 0; k < count(plan->inputs()); ++k) {
       auto v = value(plan, plan->inputs()->Get(k), where + " input " + std::to_string(k));
@@ -181,8 +190,12 @@ class Reader {
                                : nullptr;
           if (!op || !op->name()) return bad(where + " calls operator " + std::to_string(call->op_index()) +
                                              ", which it lacks");
-          std::string name = op->name()->str();
-          if (op->overload() && op->overload()->size()) name += "." + op->overload()->str();
+          auto op_name = text(op->name(), where + " operator " + std::to_string(call->op_index()) + "'s name");
+          auto overload = text(op->overload(), where + " operator " + std::to_string(call->op_index()) + "'s overload");
+          if (!op_name.ok()) return op_name.error();
+          if (!overload.ok()) return overload.error();
+          std::string name = std::move(op_name).value();
+          if (!overload->empty()) name += "." + *overload;
           const auto [it, fresh] = position.emplace(name, m.operators.size());
           if (fresh) m.operators.emplace_back(name, 0);
           ++m.operators[it->second].second;
@@ -203,7 +216,9 @@ class Reader {
       const auto* d = plan->delegates()->Get(k);
       if (!d || !d->id() || !d->processed()) return bad(where + " delegate " + std::to_string(k) + " is incomplete");
       DelegateDescription desc;
-      desc.backend = d->id()->str();
+      auto backend = text(d->id(), where + " delegate " + std::to_string(k) + "'s backend name");
+      if (!backend.ok()) return backend.error();
+      desc.backend = std::move(backend).value();
       desc.calls = delegate_calls[k];
       const uint8_t* blob = nullptr;
       const uint32_t index = d->processed()->index();

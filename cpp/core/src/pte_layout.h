@@ -1,5 +1,5 @@
-// Where the parts of a .pte lie, from its headers: shared by the verifier and
-// by describe_program, which must agree on it.
+// Where the parts of a .pte lie, from its headers, and which of its strings
+// are text: shared by the verifier and by describe_program, which must agree.
 #pragma once
 
 #include <cstddef>
@@ -19,5 +19,9 @@ struct PteLayout {
 /// Reads the identifier ("ET12") and the optional extended header; fails with
 /// kInvalidProgram when they are missing or point outside the file.
 [[nodiscard]] Result<PteLayout> read_pte_layout(const uint8_t* data, size_t size);
+
+/// True when the bytes are valid UTF-8. Names end up in messages and Python
+/// strings, which a damaged file's bytes must not break.
+bool is_utf8(const char* data, size_t size);
 
 }  // namespace etkit::detail

@@ -74,28 +74,7 @@ size_t element_size(int8_t type) {
   }
 }
 
-// Names end up in messages and Python strings, which must be valid UTF-8.
-bool is_utf8(const flatbuffers::String* s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s->data());
-  const size_t n = s->size();
-  for (size_t i = 0; i < n;) {
-    const uint8_t c = p[i];
-    size_t len = 0;
-    uint8_t lo = 0x80, hi = 0xBF;  // range of the second byte
-    if (c < 0x80) len = 1;
-    else if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else return false;
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const uint8_t b = p[i + k];
-      if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return false;
-    }
-    i += len;
-  }
-  return true;
-}
+bool is_utf8(const flatbuffers::String* s) { return detail::is_utf8(s->data(), s->size()); }
 
 template <typename T>
 size_t count(const flatbuffers::Vector<T>* v) {
@@ -587,6 +566,28 @@ class Checker {
 
 namespace detail {
 Result<PteLayout> read_pte_layout(const uint8_t* data, size_t size) { return read_headers(data, size); }
+
+bool is_utf8(const char* data, size_t size) {
+  const auto* p = reinterpret_cast<const uint8_t*>(data);
+  const size_t n = size;
+  for (size_t i = 0; i < n;) {
+    const uint8_t c = p[i];
+    size_t len = 0;
+    uint8_t lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c < 0x80) len = 1;
+    else if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else return false;
+    if (n - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const uint8_t b = p[i + k];
+      if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
 }  // namespace detail
 
 Status verify_program(const uint8_t* data, size_t size, const VerifyLimits& limits) {
