@@ -85,8 +85,14 @@ TEST(Describe, RefusesWhatIsNotAWholeProgram) {
 
 TEST(Describe, RefusesANameThatIsNotText) {
   Bytes b = read(kXnnpack);
-  // Strings have no mutable accessor: write the method name's first byte in place.
-  const_cast<char*>(plan(b)->name()->c_str())[0] = '\xff';
+  // Strings have no mutable accessor: find the method name (u32 length, then
+  // its bytes) in the buffer and overwrite its first byte.
+  const std::string name = plan(b)->name()->str();
+  Bytes stored = {static_cast<uint8_t>(name.size()), 0, 0, 0};
+  stored.insert(stored.end(), name.begin(), name.end());
+  const auto at = std::search(b.begin(), b.end(), stored.begin(), stored.end());
+  ASSERT_NE(at, b.end());
+  at[4] = 0xff;
   expect_refused(b, "not UTF-8");
 }
 
