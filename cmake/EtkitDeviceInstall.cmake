@@ -46,6 +46,12 @@ set(_etkit_gen "${CMAKE_CURRENT_BINARY_DIR}/device")
 configure_file("${PROJECT_SOURCE_DIR}/cmake/device/runner.json.in" "${_etkit_gen}/runner.json" @ONLY)
 install(FILES "${_etkit_gen}/runner.json" DESTINATION .)
 
+if(ANDROID)  # the NDK's preset: one file, but bionic is Android's own
+  set(ETKIT_LINKAGE_TEXT "One executable linked against Android's libc\n(bionic), with the C++ runtime inside: nothing else to copy.")
+else()
+  set(ETKIT_LINKAGE_TEXT "One statically linked executable:\nnothing else to copy, nothing to install on the device.")
+endif()
+
 if(ETKIT_DEVICE_LAYOUT STREQUAL "static")
   # The link map says where a static binary's bytes come from (benchmarks/size_report.py).
   target_link_options(et-run PRIVATE "-Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/et-run.map")

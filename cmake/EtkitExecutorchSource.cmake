@@ -62,5 +62,4 @@ _etkit_map(etdump LINK etdump flatccrt
 
 file(READ "${ETKIT_EXECUTORCH_SOURCE_DIR}/version.txt" _etkit_et_version)
 string(STRIP "${_etkit_et_version}" _etkit_et_version)
-string(SUBSTRING "${ETKIT_EXECUTORCH_COMMIT}" 0 8 _etkit_short)
-set(EXECUTORCH_BUILD_VERSION "${_etkit_et_version} (source ${_etkit_short})")
+set(EXECUTORCH_BUILD_VERSION "${_etkit_et_version} (source ${ETKIT_EXECUTORCH_SOURCE_NAME})")

@@ -21,6 +21,7 @@
 set -euo pipefail
 
 EXECUTORCH_VERSION=1.5.1  # the aarch64 bundle's SDK: the same pin as the host's (scripts/setup.sh)
+SDK_LAYOUT=2              # what is unpacked from the wheel; 2: the bundled-program schema too
 
 die() { echo "cross-build: error: $*" >&2; exit 1; }
 usage() {
@@ -56,10 +57,23 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out_parent="$(cd "$(dirname -- "$out")" 2>/dev/null && pwd)" ||
   die "the folder that should hold $out does not exist"
 out="$out_parent/$(basename -- "$out")"
-case "$out" in "$root"|/) die "refusing to replace $out" ;; esac
+# DIR is replaced whole: only when it is new, empty or an earlier runner (it has et-run).
+if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && [ ! -e "$out/et-run" ]; then
+  die "$out exists and is not a runner folder (no et-run in it): refusing to replace it"
+fi
+case "$root/" in "$out"/*) die "refusing to replace $out, which holds this checkout" ;; esac
+models_abs=()
 for m in ${models[@]+"${models[@]}"}; do
   [ -f "$m" ] || die "no program at $m"
+  m="$(cd "$(dirname -- "$m")" && pwd)/$(basename -- "$m")"
+  case "$m" in *";"*) die "a program's path can't hold ';' (CMake lists): $m" ;; "$out"/*) die "$m is inside $out, which is replaced" ;; esac
+  models_abs+=("$m")
 done
+# The ExecuTorch source for the static targets, absolute before the cd below.
+if [ -n "${ETKIT_EXECUTORCH_SOURCE:-}" ]; then
+  case "$ETKIT_EXECUTORCH_SOURCE" in /*) ;; *) ETKIT_EXECUTORCH_SOURCE="$PWD/$ETKIT_EXECUTORCH_SOURCE" ;; esac
+  export ETKIT_EXECUTORCH_SOURCE
+fi
 
 # cmake >= 3.28 (executorch's imported targets need it): the venv's from PyPI, else PATH.
 cmake_bin() {
@@ -109,7 +123,7 @@ trap 'exit 130' INT TERM
 # ARM64 (lib/), its headers and CMake package: the aarch64 bundle's SDK.
 fetch_aarch64_sdk() {
   local dest="$root/third_party/executorch-aarch64"
-  [ -f "$dest/.complete-$EXECUTORCH_VERSION" ] && return 0
+  [ -f "$dest/.complete-$EXECUTORCH_VERSION-$SDK_LAYOUT" ] && return 0
   local py="$root/.venv/bin/python"
   [ -x "$py" ] || py="$(command -v python3 || true)"
   [ -n "$py" ] && "$py" -m pip --version >/dev/null 2>&1 ||
@@ -131,7 +145,7 @@ with zipfile.ZipFile(wheel) as z:
     names = [n for n in z.namelist() if n.startswith(keep) or (".dist-info/licenses/" in n)]
     z.extractall(tmp + "/sdk", names)
 EOF
-  touch "$download/sdk/.complete-$EXECUTORCH_VERSION"
+  touch "$download/sdk/.complete-$EXECUTORCH_VERSION-$SDK_LAYOUT"
   rm -rf "$dest"
   mv "$download/sdk" "$dest"
   rm -rf "$download"
@@ -151,15 +165,19 @@ cmake="$(cmake_bin)"
 export PATH="$(dirname "$cmake"):$PATH"  # ninja from the venv too
 build="$root/build/$preset"
 config=(--preset "$preset" "-DETKIT_DEVICE_TARGET=$target")
-if [ ${#models[@]} -gt 0 ]; then
+if [ ${#models_abs[@]} -gt 0 ]; then
   # One build folder for every selection: a new one rebuilds only the registration.
   build="$root/build/$preset-selected"
   list=""
-  for m in "${models[@]}"; do list="$list${list:+;}$(cd "$(dirname -- "$m")" && pwd)/$(basename -- "$m")"; done
+  for m in "${models_abs[@]}"; do list="$list${list:+;}$m"; done
   config+=(-B "$build" "-DETKIT_SELECT_OPS_MODELS=$list")
 elif [ "$preset" = aarch64-static ] || [ "$preset" = armv7-static ]; then
   config+=(-DETKIT_SELECT_OPS_MODELS=)
 fi
+# One run at a time per build folder (several runners may be asked for at once).
+mkdir -p "$root/build"
+exec 9>"$build.lock"
+flock 9 || die "cannot lock $build.lock"
 echo "cross-build: configuring $target (preset $preset, $build)"
 (cd "$root" && "$cmake" "${config[@]}") || die "configuring the $preset preset failed"
 echo "cross-build: building et-run"

@@ -366,7 +366,8 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
     Error error = runtime_error(ErrorCode::kExecution, "cannot load method '" + name + "' of " + path_, method.error());
     if (method.error() == rt::Error::OperatorMissing && *detail::selected_programs()) {
       error.message += std::string("; this et-run is a selective build: it registers only the operators of ") +
-                       detail::selected_programs() + ". Rebuild it with this program among --models";
+                       detail::selected_programs() +
+                       ". Rebuild it with this program among them (cross-build.sh --models, etkit bundle --select-ops)";
     }
     return error;
   }
