@@ -135,9 +135,11 @@ else()
   list(APPEND _etkit_args -DEXECUTORCH_XNNPACK_ENABLE_KLEIDI=OFF)
 endif()
 
-# --- the key: every input above; paths that differ between checkouts (the
-# venv's Python and flatc) enter as versions --------------------------------
-set(_etkit_key_text "${_etkit_src_id}\n${_etkit_cxx_version}\n${CMAKE_SYSTEM_PROCESSOR}\n${_etkit_args}\n"
+# --- the key: every input above. Paths into the checkout or its venv differ
+# between clones (CI builds a fresh one), so the files enter by content and
+# the tools by version: a clone reuses what another built. -----------------
+string(REPLACE "${PROJECT_SOURCE_DIR}/" "" _etkit_key_args "${_etkit_args}")
+set(_etkit_key_text "${_etkit_src_id}\n${_etkit_cxx_version}\n${CMAKE_SYSTEM_PROCESSOR}\n${_etkit_key_args}\n"
                     "torch ${_etkit_torch_version}\n${_etkit_flatc_version}\n")
 foreach(_f IN ITEMS "${CMAKE_TOOLCHAIN_FILE}" "${CMAKE_CURRENT_LIST_DIR}/toolchains/static-common.cmake"
                     "${ETKIT_EXECUTORCH_OPTIONS}")
