@@ -46,6 +46,7 @@ foreach(_program IN LISTS ETKIT_SELECT_OPS_MODELS)
   endif()
   string(APPEND _etkit_lists "${_etkit_i}.yaml\n")  # relative: the tool splits its list on spaces
   get_filename_component(_name "${_program}" NAME)
+  string(REGEX REPLACE "[\"\\]" "_" _name "${_name}")  # it goes into a C string and runner.json
   list(APPEND ETKIT_SELECTED_PROGRAMS "${_name}")
   math(EXPR _etkit_i "${_etkit_i} + 1")
 endforeach()

@@ -66,7 +66,10 @@ models_abs=()
 for m in ${models[@]+"${models[@]}"}; do
   [ -f "$m" ] || die "no program at $m"
   m="$(cd "$(dirname -- "$m")" && pwd)/$(basename -- "$m")"
-  case "$m" in *";"*) die "a program's path can't hold ';' (CMake lists): $m" ;; "$out"/*) die "$m is inside $out, which is replaced" ;; esac
+  case "$m" in
+    *[\;\"\\]*) die "a program's path can't hold ';', '\"' or '\\' (CMake reads it): $m" ;;
+    "$out"/*) die "$m is inside $out, which is replaced" ;;
+  esac
   models_abs+=("$m")
 done
 # The ExecuTorch source for the static targets, absolute before the cd below.
