@@ -94,9 +94,15 @@ set(ETKIT_EXECUTORCH_SOURCE_NAME "${_etkit_src_name}")  # for version strings
 # version of ExecuTorch's own flatbuffers) serves ExecuTorch's build and
 # etkit's readers, below.
 find_package(Python COMPONENTS Interpreter REQUIRED)
+# Found without importing them (importing torch costs seconds at every configure).
 execute_process(
-  COMMAND "${Python_EXECUTABLE}" -c
-    "import executorch, os, torch, torchgen, yaml; print(torch.__version__); print(os.path.join(list(executorch.__path__)[0], 'data', 'bin', 'flatc'))"
+  COMMAND "${Python_EXECUTABLE}" -c [=[
+import importlib.metadata as md, importlib.util as iu, os
+for name in ("torchgen", "yaml"):
+    assert iu.find_spec(name), name
+print(md.version("torch"))
+print(os.path.join(iu.find_spec("executorch").submodule_search_locations[0], "data", "bin", "flatc"))
+]=]
   OUTPUT_VARIABLE _etkit_py OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _etkit_rc ERROR_QUIET)
 if(NOT _etkit_rc EQUAL 0)
   message(FATAL_ERROR "etkit: building ExecuTorch needs torch (torchgen), PyYAML and the executorch wheel (its "
