@@ -55,18 +55,6 @@ def selective(tmp_path_factory, exported) -> Path:
     return build("aarch64-static", tmp_path_factory.mktemp("static") / "selective", *programs)
 
 
-@pytest.fixture(scope="session")
-def runners(request) -> dict:
-    """runners[name] -> the runner folder, built on first use."""
-
-    class Lazy(dict):
-        def __missing__(self, key):
-            self[key] = request.getfixturevalue(key)
-            return self[key]
-
-    return Lazy()
-
-
 def run_static(folder: Path, *args, env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
     arch = json.loads((folder / "runner.json").read_text())["arch"]
     return subprocess.run([QEMU[arch], str(folder / "et-run"), *map(str, args)], capture_output=True, text=True,
@@ -80,8 +68,8 @@ def assert_matches_host(runner: Path, program, run_et, qemu_env, tmp_path):
 
 @pytest.mark.parametrize("runner, arch, machine", [("aarch64_static", "aarch64", "AArch64"),
                                                    ("armv7_static", "armv7l", "ARM")])
-def test_one_static_executable(runners, runner, arch, machine):
-    folder = runners[runner]
+def test_one_static_executable(request, runner, arch, machine):
+    folder = request.getfixturevalue(runner)  # built on first use
     et_run = folder / "et-run"
     assert sorted(p.name for p in folder.iterdir()) == ["README.txt", "et-run", "runner.json"]
     assert f"Machine:                           {machine}" in readelf("-h", et_run)
@@ -105,9 +93,10 @@ def test_armv7_static_matches_host(armv7_static, qemu_env, exported, run_et, tmp
 
 
 @pytest.mark.parametrize("runner", ["aarch64_static", "armv7_static"])
-def test_bench_json(runners, runner, qemu_env, exported, tmp_path):
+def test_bench_json(request, runner, qemu_env, exported, tmp_path):
     out = tmp_path / "bench.json"
-    done = run_static(runners[runner], exported("mobile-cnn", "xnnpack").path, "--bench", "--threads", "1",
+    program = exported("mobile-cnn", "xnnpack").path
+    done = run_static(request.getfixturevalue(runner), program, "--bench", "--threads", "1",
                       "--warmup", "1", "--iterations", "5", "--min-seconds", "0", "--json", out, env=qemu_env)
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
