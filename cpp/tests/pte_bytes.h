@@ -18,6 +18,9 @@ namespace pte_bytes {
 
 using Bytes = std::vector<uint8_t>;
 
+/// Path of a program cpp/tests/make_fixtures.py exported, e.g. "tiny_xnnpack.pte".
+inline std::string fixture(const std::string& name) { return std::string(ETKIT_FIXTURES) + "/" + name; }
+
 inline Bytes read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return Bytes(std::istreambuf_iterator<char>(in), {});

@@ -14,8 +14,8 @@ using pte_bytes::Bytes;
 using pte_bytes::plan;
 using pte_bytes::read;
 
-const std::string kXnnpack = std::string(ETKIT_FIXTURES) + "/tiny_xnnpack.pte";
-const std::string kPortable = std::string(ETKIT_FIXTURES) + "/tiny_portable.pte";
+const std::string kXnnpack = pte_bytes::fixture("tiny_xnnpack.pte");
+const std::string kPortable = pte_bytes::fixture("tiny_portable.pte");
 
 etkit::ProgramDescription described(const Bytes& b) {
   auto d = etkit::describe_program(b.data(), b.size());

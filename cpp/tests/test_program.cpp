@@ -9,10 +9,12 @@
 #include "etkit/program.h"
 #include "etkit/threads.h"
 
+#include "pte_bytes.h"
+
 namespace {
 
-const std::string kXnnpack = std::string(ETKIT_FIXTURES) + "/tiny_xnnpack.pte";
-const std::string kPortable = std::string(ETKIT_FIXTURES) + "/tiny_portable.pte";
+const std::string kXnnpack = pte_bytes::fixture("tiny_xnnpack.pte");
+const std::string kPortable = pte_bytes::fixture("tiny_portable.pte");
 
 std::vector<float> run_once(const std::string& path, const std::vector<etkit::HostTensor>& inputs) {
   auto program = etkit::Program::load(path);

@@ -21,8 +21,8 @@ namespace {
 using pte_bytes::Bytes;
 using pte_bytes::plan;
 using pte_bytes::read;
-const std::string kEmbedding = std::string(ETKIT_FIXTURES) + "/embedding_portable.pte";
-const std::string kPortable = std::string(ETKIT_FIXTURES) + "/tiny_portable.pte";
+const std::string kEmbedding = pte_bytes::fixture("embedding_portable.pte");
+const std::string kPortable = pte_bytes::fixture("tiny_portable.pte");
 
 TEST(RuntimeAbort, AFailedCheckOnTheCallingThreadIsLeft) {
   etkit::init_runtime();

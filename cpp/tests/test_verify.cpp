@@ -19,9 +19,9 @@ using pte_bytes::plan;
 using pte_bytes::program;
 using pte_bytes::read;
 
-const std::string kXnnpack = std::string(ETKIT_FIXTURES) + "/tiny_xnnpack.pte";
-const std::string kPortable = std::string(ETKIT_FIXTURES) + "/tiny_portable.pte";
-const std::string kConv = std::string(ETKIT_FIXTURES) + "/conv_xnnpack.pte";  // a conv, then a depthwise one
+const std::string kXnnpack = pte_bytes::fixture("tiny_xnnpack.pte");
+const std::string kPortable = pte_bytes::fixture("tiny_portable.pte");
+const std::string kConv = pte_bytes::fixture("conv_xnnpack.pte");  // a conv, then a depthwise one
 
 uint64_t get_u64(const Bytes& b, size_t at) {
   uint64_t v = 0;
