@@ -49,6 +49,7 @@ endfunction()
 
 # The defines ExecuTorch's own targets were compiled with where headers read them.
 _etkit_map(runtime WHOLE executorch LINK executorch_core extension_data_loader  # executorch: the prim ops
+           extension_flat_tensor extension_named_data_map  # .ptd files (et-run --data)
            DEFINES C10_USING_CUSTOM_GENERATED_MACROS ET_EVENT_TRACER_ENABLED ET_USE_THREADPOOL)
 _etkit_map(threadpool LINK extension_threadpool cpuinfo pthreadpool)
 _etkit_map(kernels_optimized ${_etkit_kernels})

@@ -2,13 +2,13 @@
 # flatc (package flatbuffers-compiler; headers from libflatbuffers-dev).
 #
 #   etkit_flatc_generate(TARGET name SCHEMAS a.fbs [b.fbs ...]
-#                        [RENAME_NAMESPACE from to] [FLATC_ARGS --gen-mutable ...])
+#                        [RENAME_NAMESPACE from to [from2 to2 ...]] [FLATC_ARGS --gen-mutable ...])
 #
 # makes an INTERFACE target `name` whose include directory holds
 # <schema>_generated.h for each schema and the flatbuffers headers.
 #
-# RENAME_NAMESPACE rewrites the schemas' `namespace from;` before flatc sees
-# them. Use it for ExecuTorch's schemas: the runtime in the wheel compiles the
+# RENAME_NAMESPACE rewrites the schemas' `namespace from;` and qualified
+# names `from.Type` before flatc sees them. Use it for ExecuTorch's schemas: the runtime in the wheel compiles the
 # same schema (namespace executorch_flatbuffer) with a different flatbuffers
 # version and exports the weak inline symbols of its generated code, so code
 # generated here under the same names could interpose on the runtime's own.
@@ -25,14 +25,17 @@
 # at the host's /usr/include.
 #
 # This file is also its own helper script: run with -P it copies one schema
-# with its namespace renamed (ETKIT_FBS_IN, ETKIT_FBS_OUT, ETKIT_FBS_FROM,
-# ETKIT_FBS_TO).
+# with its namespaces renamed (ETKIT_FBS_IN, ETKIT_FBS_OUT, ETKIT_FBS_FROM,
+# ETKIT_FBS_TO; several as comma-separated lists of the same length).
 
 if(CMAKE_SCRIPT_MODE_FILE)
   file(READ "${ETKIT_FBS_IN}" _text)
-  if(ETKIT_FBS_FROM)
-    string(REGEX REPLACE "namespace[ \t]+${ETKIT_FBS_FROM}[ \t]*;" "namespace ${ETKIT_FBS_TO};" _text "${_text}")
-  endif()
+  string(REPLACE "," ";" _froms "${ETKIT_FBS_FROM}")
+  string(REPLACE "," ";" _tos "${ETKIT_FBS_TO}")
+  foreach(_from _to IN ZIP_LISTS _froms _tos)
+    string(REGEX REPLACE "namespace[ \t]+${_from}[ \t]*;" "namespace ${_to};" _text "${_text}")
+    string(REGEX REPLACE "([^A-Za-z0-9_])${_from}\\." "\\1${_to}." _text "${_text}")
+  endforeach()
   file(WRITE "${ETKIT_FBS_OUT}.tmp" "${_text}")
   file(COPY_FILE "${ETKIT_FBS_OUT}.tmp" "${ETKIT_FBS_OUT}" ONLY_IF_DIFFERENT)
   file(REMOVE "${ETKIT_FBS_OUT}.tmp")
@@ -77,10 +80,19 @@ function(etkit_flatc_generate)
   endif()
   set(from "")
   set(to "")
-  if(ARG_RENAME_NAMESPACE)
-    list(GET ARG_RENAME_NAMESPACE 0 from)
-    list(GET ARG_RENAME_NAMESPACE 1 to)
+  list(LENGTH ARG_RENAME_NAMESPACE n)
+  math(EXPR last "${n} - 1")
+  if(n GREATER 0)
+    foreach(i RANGE 0 ${last} 2)
+      math(EXPR j "${i} + 1")
+      list(GET ARG_RENAME_NAMESPACE ${i} f)
+      list(GET ARG_RENAME_NAMESPACE ${j} t)
+      list(APPEND from "${f}")
+      list(APPEND to "${t}")
+    endforeach()
   endif()
+  list(JOIN from "," from)
+  list(JOIN to "," to)
 
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}")
   set(schema_dir "${out}/schema")

@@ -97,6 +97,20 @@ def float_ids(exported, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def conformance_programs(tmp_path_factory) -> Path:
+    """The programs of ExecuTorch's own runtime tests (tests/conformance.py):
+    <Name>.pte, and <Name>Program.pte with its weights in <Name>.ptd."""
+    import conformance
+
+    out = tmp_path_factory.mktemp("conformance")
+    for case in conformance.CASES:
+        conformance.export(case, out)
+    for name in conformance.EXTERNAL:
+        conformance.export(conformance.by_name(name), out, external_constants=True)
+    return out
+
+
+@pytest.fixture(scope="session")
 def et_run() -> str:
     from etkit.tools import et_run_path
 

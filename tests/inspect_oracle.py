@@ -51,7 +51,11 @@ def _tensor_info(value) -> dict:
 
     v = value.val
     if not isinstance(v, Tensor):
-        return {"kind": type(v).__name__.lower()}
+        kind = type(v).__name__.lower()
+        scalar = {"int": "int_val", "bool": "bool_val", "double": "double_val"}.get(kind)
+        if scalar:  # the value it was exported with
+            return {"kind": "float" if kind == "double" else kind, "value": getattr(v, scalar)}
+        return {"kind": kind}
     dtype = getattr(v.scalar_type, "name", str(v.scalar_type))
     return {
         "dtype": _DTYPES.get(dtype, dtype.lower()),
@@ -91,7 +95,7 @@ def _inspect_program(data: bytes, path: Path) -> dict:
 
     from executorch.exir._serialize._flatbuffer_program import _flatbuffer_to_program
     from executorch.exir._serialize._program import _get_extended_header
-    from executorch.exir.schema import DataLocation, DelegateCall, KernelCall
+    from executorch.exir.schema import DataLocation, DelegateCall, KernelCall, Tensor, TensorDataLocation
 
     header = _get_extended_header(data)
     program_size, segment_base = len(data), 0
@@ -155,6 +159,9 @@ def _inspect_program(data: bytes, path: Path) -> dict:
             "delegates": delegates,
             # Buffer 0 is reserved for constants; the rest are planned activations.
             "planned_memory_bytes": sum(plan.non_const_buffer_sizes[1:]),
+            "external_data": [v.val.extra_tensor_info.fully_qualified_name for v in plan.values
+                              if isinstance(v.val, Tensor) and v.val.extra_tensor_info is not None
+                              and int(v.val.extra_tensor_info.location) == int(TensorDataLocation.EXTERNAL)],
         })
 
     sizes = {"file": len(data), "program": program_size, "constants": 0, "delegates": 0, "named_data": 0,

@@ -127,12 +127,31 @@ class Report:
     seconds: float = 0.0
 
 
+def unsafe_text(data: bytes) -> str | None:
+    """Why `data` is not safe to print (invalid UTF-8, a control character
+    other than newline and tab), or None. Messages quote names from the file:
+    a crafted one must not reach a terminal with escape sequences."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return f"invalid UTF-8 at byte {e.start}"
+    for c in text:
+        if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F:
+            return f"control character {c!r}"
+    return None
+
+
 def _check_et_run(et_run: str, path: Path, what: str, timeout: float, report: Report) -> None:
     try:
-        proc = subprocess.run([et_run, str(path)], capture_output=True, text=True, errors="replace", timeout=timeout)
+        raw = subprocess.run([et_run, str(path)], capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         report.findings.append(f"et-run hung (> {timeout} s) on {path.name}: {what}")
         return
+    for stream in (raw.stdout, raw.stderr):
+        if problem := unsafe_text(stream):
+            report.findings.append(f"et-run printed {problem} on {path.name}: {what}; {stream[-200:]!r}")
+    proc = subprocess.CompletedProcess(raw.args, raw.returncode, raw.stdout.decode(errors="replace"),
+                                       raw.stderr.decode(errors="replace"))
     if proc.returncode == 0:
         report.outcomes["et-run", "ran"] += 1
     elif proc.returncode == 1 and "error:" in proc.stderr:
@@ -168,8 +187,9 @@ for line in sys.stdin:
         runner.run(inputs_for(runner))
         outcome = {"path": path, "outcome": "ran"}
     except EtkitError as e:
-        outcome = {"path": path, "outcome": "refused" if str(e) else "empty message",
-                   "failed check left": "stopped on a failed check" in str(e)}
+        unsafe = any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in str(e))
+        outcome = {"path": path, "outcome": "unsafe message" if unsafe else "refused" if str(e) else "empty message",
+                   "failed check left": "stopped on a failed check" in str(e), "detail": repr(str(e))[:300]}
     except BaseException as e:
         outcome = {"path": path, "outcome": "non-etkit exception", "detail": f"{type(e).__name__}: {e}"[:300]}
     print(json.dumps(outcome), flush=True)

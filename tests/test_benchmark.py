@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import torch
 import pytest
 
 import etkit
@@ -128,6 +129,34 @@ def test_profile_names_kernels_and_delegates(exported, run_et):
     delegate = [r for r in xnn if r["kind"] == "delegate"]
     assert [r["name"] for r in delegate] == ["XnnpackBackend"] and delegate[0]["calls"] == 1
     assert any(r["kind"] == "in delegate" and "Convolution" in r["name"] for r in xnn)
+
+
+class _Split(torch.nn.Module):
+    """Linear layers between operators XNNPACK does not take: one delegate call each."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.ModuleList(torch.nn.Linear(8, 8) for _ in range(4))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.cumsum(layer(x), dim=1)
+        return x
+
+
+def test_profile_of_many_delegate_calls_stays_a_table(run_et, tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "split.pte"
+    etkit.export(_Split().eval(), (torch.randn(1, 8),), path)
+    rows = etkit.Runner(path).profile(runs=5)
+    delegate = [r for r in rows if r["kind"] == "delegate"]
+    assert [r["name"] for r in delegate] == ["XnnpackBackend"] and delegate[0]["calls"] == 4
+    done = run_et(path, "--profile")
+    assert done.returncode == 0, done.stderr
+    table = done.stdout[done.stdout.index("\nprofile "):].splitlines()
+    assert all(len(line) < 100 for line in table)
+    # Times below a millisecond read in us or ns, not "0.0000 ms".
+    assert "0.0000" not in done.stdout and (" us" in done.stdout or " ns" in done.stdout)
 
 
 def test_etdump_is_readable_by_executorchs_inspector(exported, run_et, tmp_path):

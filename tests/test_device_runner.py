@@ -59,3 +59,20 @@ def test_errors_are_runners_classes(device, exported, tmp_path):
         device.runner(e.path).run(np.zeros((1, 20), np.float32))  # not a list
     with pytest.raises(ProgramError):
         device.runner(tmp_path / "missing.pte")
+
+
+def test_scalar_inputs_and_data_files(device, conformance_programs):
+    """What etkit.Runner takes beyond arrays: scalar values and a .ptd file."""
+    x = np.full(1, 2.0, np.float32)
+    remote = device.runner(conformance_programs / "ModuleIntBool.pte")
+    assert [(i.kind, i.value) for i in remote.inputs] == [("tensor", None), ("int", 1), ("bool", True)]
+    np.testing.assert_array_equal(remote.run([x, 1, True])[0], [4.0])
+    with pytest.raises(InputError, match="takes only 1"):
+        remote.run([x, 3, True])
+
+    pte, ptd = conformance_programs / "ModuleLinearProgram.pte", conformance_programs / "ModuleLinear.ptd"
+    x3 = np.arange(3, dtype=np.float32)
+    want = etkit.Runner(pte, data=ptd).run([x3])
+    np.testing.assert_array_equal(device.runner(pte, data=ptd).run([x3])[0], want[0])
+    with pytest.raises(etkit.ExecutionError, match="--data"):
+        device.runner(pte).run([x3])

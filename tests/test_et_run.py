@@ -82,15 +82,20 @@ def _bad_files(tmp_path, good: bytes):
         (["{good}", "--input", "shape.npy"], 1, "has shape [3, 20]"),
         (["{good}", "--input", "ok.npy", "--input", "ok.npy"], 1, "takes 1 input(s), got 2 --input file(s)"),
         (["{good}", "--method", "encode"], 1, "no method 'encode'"),
-        (["{good}", "--threads", "0"], 2, "--threads"),
+        (["{good}", "--threads", "0"], 2, "threads must be 1 or more, got 0"),
         (["{good}", "--threads", "100000"], 2, "thread count must be from 1 to 256"),
-        (["{good}", "--threads", "many"], 2, "--threads"),
-        (["{good}", "--seed", "-3"], 2, "--seed"),
-        (["{good}", "--bench", "--iterations", "-1"], 2, "--iterations must be 1 or more"),
-        (["{good}", "--bench", "--warmup", "-2"], 2, "--warmup must be 0 or more"),
+        (["{good}", "--threads", "many"], 2, "threads must be a number, got 'many'"),
+        (["{good}", "--seed", "-3"], 2, "seed must be 0 or more"),
+        (["{good}", "--bench", "--iterations", "-1"], 2, "iterations must be 1 or more"),
+        (["{good}", "--bench", "--warmup", "-2"], 2, "warmup must be 0 or more"),
+        (["{good}", "--bench", "--min-seconds", "-1"], 2, "min-seconds must be 0 or more"),
         (["{good}", "--bench", "--min-seconds", "2", "--max-seconds", "1"], 2, "below --min-seconds"),
         (["{good}", "--iterations", "5"], 2, "needs --bench"),
-        (["{good}", "--output-dir", "missing_dir"], 2, "not a directory"),
+        (["{good}", "--output-dir", "ok.npy"], 1, "--output-dir ok.npy is not a directory"),
+        (["{good}", "--bench", "--json", "missing_dir/b.json"], 1,
+         "cannot write --json missing_dir/b.json: No such file or directory"),
+        (["{good}", "--bench", "--json", "."], 2, "--json . is a directory"),
+        (["{good}", "--etdump", "missing_dir/x.etdp"], 1, "cannot write --etdump missing_dir/x.etdp"),
         (["{good}", "--frobnicate"], 2, "frobnicate"),
         ([], 2, "program"),
     ],
@@ -103,13 +108,34 @@ def test_bad_input_exits_with_a_message(exported, run_et, tmp_path, monkeypatch,
     assert done.returncode == code, (done.stdout, done.stderr)
     assert message in done.stderr
     assert "Traceback" not in done.stderr and "terminate called" not in done.stderr
+    assert len(done.stderr) < 300  # one clear line, not CLI11's range of doubles
+    assert not (tmp_path / "missing_dir").exists()
+
+
+def test_output_dir_is_made(exported, run_et, tmp_path):
+    out = tmp_path / "new" / "nested"
+    done = run_et(exported("mlp").path, "--output-dir", out)
+    assert done.returncode == 0, done.stderr
+    assert (out / "output_0.npy").is_file()
+
+
+def test_output_paths_are_checked_before_the_benchmark(exported, run_et, tmp_path):
+    import time
+
+    start = time.monotonic()
+    done = run_et(exported("mlp").path, "--bench", "--min-seconds", "30", "--json", tmp_path / "no" / "b.json")
+    assert done.returncode == 1 and "No such file or directory" in done.stderr
+    assert time.monotonic() - start < 20  # refused up front, not after 30 s of runs
+    assert not list(tmp_path.iterdir())  # and nothing was left behind
 
 
 def test_help_lists_every_flag(run_et):
     done = run_et("--help")
     assert done.returncode == 0
+    assert "Usage: et-run " in done.stdout and "/" not in done.stdout.split("\n")[1]  # no install path
     for flag in ("--method", "--input", "--output-dir", "--seed", "--threads", "--bench", "--warmup",
-                 "--iterations", "--min-seconds", "--max-seconds", "--json", "--profile", "--etdump"):
+                 "--iterations", "--min-seconds", "--max-seconds", "--json", "--profile", "--etdump", "--data",
+                 "--version"):
         assert flag in done.stdout
 
 

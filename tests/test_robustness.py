@@ -5,12 +5,15 @@ binding, or numpy's ValueError."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import numpy as np
 import pytest
 
 import etkit
+import etkit.tools
 from etkit.errors import ArgumentError, EtkitError, ExecutionError, InputError, MethodNotFoundError, ProgramError
 
 
@@ -231,3 +234,54 @@ def test_a_failed_check_keeps_its_message_after_executorch_loads_its_runtime(flo
     Runtime.get()
     with pytest.raises(ExecutionError, match=r"stopped on a failed check: In function embedding_out\(\)"):
         runner.run([np.ones(runner.inputs[0].shape, np.float32)])
+
+
+# ---- Names from a hostile file never reach the terminal raw -------------------
+
+
+def _renamed(exported, tmp_path, method: str, operator: str):
+    """The portable MLP with its method and first operator renamed."""
+    from executorch.exir._serialize._program import deserialize_pte_binary, serialize_pte_binary
+
+    pte = deserialize_pte_binary(exported("mlp", "portable").path.read_bytes())
+    plan = pte.program.execution_plan[0]
+    plan.name = method
+    plan.operators[0].name = operator
+    path = tmp_path / "hostile.pte"
+    path.write_bytes(bytes(serialize_pte_binary(pte)))
+    return path
+
+
+@pytest.mark.parametrize("method,operator", [
+    ("forward\x1b]0;owned\x07", "aten::addmm"),    # a terminal title escape in a method name
+    ("forward", "aten::addmm\x1b[2J\x9b"),          # clear-screen, and a C1 control, in an operator name
+    ("forward\u202e", "aten::\u2066addmm"),         # text direction overrides
+])
+def test_hostile_names_are_escaped(exported, run_et, tmp_path, method, operator):
+    from pte_fuzz import unsafe_text
+
+    path = _renamed(exported, tmp_path, method, operator)
+    for args in ([path], [path, "--method", method], [path, "--describe"], [path, "--profile"]):
+        done = subprocess.run([etkit.tools.et_run_path(), *map(str, args)], capture_output=True)
+        for stream in (done.stdout, done.stderr):
+            assert unsafe_text(stream) is None, stream
+            assert b"\\x1b" in stream or b"\x1b" not in stream
+    shown = subprocess.run([sys.executable, "-m", "etkit", "inspect", str(path)], capture_output=True)
+    assert unsafe_text(shown.stdout) is None and unsafe_text(shown.stderr) is None
+    assert shown.returncode == 0 and b"\\x" in shown.stdout
+    try:
+        etkit.Runner(path, method=method)
+    except EtkitError as e:
+        assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u2066" for c in str(e)), str(e)
+
+
+def test_invalid_utf8_in_a_name_is_refused_or_escaped(exported, run_et, tmp_path):
+    from pte_fuzz import unsafe_text
+
+    data = exported("mlp", "portable").path.read_bytes()
+    at = data.index(b"aten::addmm") if b"aten::addmm" in data else data.index(b"addmm")
+    path = tmp_path / "bytes.pte"
+    path.write_bytes(data[:at] + b"\xff\xfe\x1b" + data[at + 3:])
+    done = subprocess.run([etkit.tools.et_run_path(), str(path)], capture_output=True)
+    assert unsafe_text(done.stdout) is None and unsafe_text(done.stderr) is None, done.stderr
+    assert done.returncode in (0, 1)

@@ -1,6 +1,7 @@
 // etkit._core.describe_program / describe_bundled: the core's description of
 // a program as the dict etkit.inspect returns (its "path" key is added in Python).
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "errors.h"
 #include "etkit/describe.h"
@@ -19,6 +20,9 @@ py::dict value_dict(const ValueDescription& v) {
   py::dict d;
   if (!v.is_tensor) {
     d["kind"] = v.kind;
+    if (const auto* i = std::get_if<int64_t>(&v.value)) d["value"] = *i;
+    if (const auto* f = std::get_if<double>(&v.value)) d["value"] = *f;
+    if (const auto* b = std::get_if<bool>(&v.value)) d["value"] = *b;
     return d;
   }
   d["dtype"] = v.dtype;
@@ -56,6 +60,7 @@ py::dict method_dict(const MethodDescription& m) {
   out["kernel_calls"] = m.kernel_calls;
   out["delegates"] = delegates;
   out["planned_memory_bytes"] = m.planned_memory_bytes;
+  out["external_data"] = m.external_data;
   return out;
 }
 

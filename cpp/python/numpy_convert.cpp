@@ -29,6 +29,16 @@ std::vector<TensorView> view_arrays(const py::sequence& arrays, std::vector<py::
   keep.reserve(arrays.size());
   for (size_t i = 0; i < arrays.size(); ++i) {
     py::object item = arrays[i];
+    // A Python or numpy scalar (for a scalar input: an int, a float, a bool)
+    // becomes a 0-d array: int64, float64 or bool.
+    if (!py::isinstance<py::array>(item) &&
+        (py::isinstance<py::bool_>(item) || py::isinstance<py::int_>(item) || py::isinstance<py::float_>(item) ||
+         py::isinstance(item, py::module_::import("numpy").attr("generic")))) {
+      try {
+        item = py::array::ensure(item);
+      } catch (py::error_already_set&) {
+      }
+    }
     if (!py::isinstance<py::array>(item)) {
       raise(make_error(ErrorCode::kInvalidInput, "input " + std::to_string(i) + " is a " +
                                                      std::string(py::str(py::type::handle_of(item).attr("__name__"))) +

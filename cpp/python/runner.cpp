@@ -23,11 +23,12 @@ namespace {
 
 class Runner {
  public:
-  Runner(const std::string& path, const std::string& method, std::optional<int64_t> threads) {
+  Runner(const std::string& path, const std::string& method, std::optional<int64_t> threads,
+         const std::vector<std::string>& data) {
     if (threads) unwrap(set_thread_count(*threads));
     {
       py::gil_scoped_release no_gil;  // loading may take long; let other threads run
-      auto program = Program::load(path);
+      auto program = Program::load(path, data);
       if (program.ok()) {
         program_ = std::move(program).value();
         auto loaded = program_->load_method(method);
@@ -144,7 +145,12 @@ class Runner {
     py::list out;
     for (const auto& s : specs) {
       const char* dynamism = s.dynamism == Dynamism::kStatic ? "static" : s.dynamism == Dynamism::kBounded ? "bounded" : "unbounded";
-      out.append(py::make_tuple(dtype_name(s.dtype), py::tuple(py::cast(s.shape)), dynamism));
+      py::object value = py::none();
+      if (const auto* i = std::get_if<int64_t>(&s.exported)) value = py::int_(*i);
+      if (const auto* d = std::get_if<double>(&s.exported)) value = py::float_(*d);
+      if (const auto* b = std::get_if<bool>(&s.exported)) value = py::bool_(*b);
+      out.append(py::make_tuple(dtype_name(s.dtype), py::tuple(py::cast(s.shape)), dynamism,
+                                value_kind_name(s.kind), value));
     }
     return out;
   }
@@ -189,8 +195,9 @@ class Runner {
 
 void bind_runner(py::module_& m) {
   py::class_<Runner>(m, "Runner", "A loaded ExecuTorch program and one of its methods (the C++ core).")
-      .def(py::init<const std::string&, const std::string&, std::optional<int64_t>>(), py::arg("path"),
-           py::arg("method") = "forward", py::arg("threads") = py::none())
+      .def(py::init<const std::string&, const std::string&, std::optional<int64_t>, const std::vector<std::string>&>(),
+           py::arg("path"), py::arg("method") = "forward", py::arg("threads") = py::none(),
+           py::arg("data") = std::vector<std::string>{})
       .def("run", &Runner::run, py::arg("inputs"), "Runs the method; returns its outputs as numpy arrays.")
       .def("_benchmark_json", &Runner::benchmark_json, py::arg("warmup"), py::arg("iterations"), py::arg("min_seconds"),
            py::arg("max_seconds"), py::arg("inputs") = py::none(), py::arg("seed") = 0)

@@ -32,6 +32,56 @@ TEST(CheckFits, BoundedShapesAcceptAnythingWithinTheBounds) {
   EXPECT_NE(over.error().message.find("bounds [8, 20]"), std::string::npos) << over.error().message;
 }
 
+etkit::TensorSpec scalar(etkit::ValueKind kind, etkit::ScalarValue exported) {
+  etkit::TensorSpec s;
+  s.kind = kind;
+  s.dtype = kind == etkit::ValueKind::kInt     ? etkit::ScalarType::Long
+            : kind == etkit::ValueKind::kFloat ? etkit::ScalarType::Double
+                                               : etkit::ScalarType::Bool;
+  s.exported = exported;
+  return s;
+}
+
+TEST(Scalars, TakeOnlyTheExportedValueInAFittingDtype) {
+  const auto one = scalar(etkit::ValueKind::kInt, int64_t{1});
+  EXPECT_EQ(one.to_string(), "int = 1");
+  const int32_t i32 = 1;
+  const int64_t three = 3;
+  const double half = 0.5;
+  EXPECT_TRUE(etkit::check_fits(one, {etkit::ScalarType::Int, {}, &i32}, "x").ok());
+  auto other = etkit::check_fits(one, {etkit::ScalarType::Long, {}, &three}, "x");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.error().message.find("takes only 1, got 3"), std::string::npos) << other.error().message;
+  auto kind = etkit::check_fits(one, {etkit::ScalarType::Double, {}, &half}, "x");
+  EXPECT_NE(kind.error().message.find("an integer"), std::string::npos) << kind.error().message;
+
+  const auto alpha = scalar(etkit::ValueKind::kFloat, 1.0);
+  EXPECT_EQ(alpha.to_string(), "float = 1.0");
+  const double close = 1.0 + 1e-6;
+  EXPECT_TRUE(etkit::check_fits(alpha, {etkit::ScalarType::Double, {}, &close}, "x").ok());  // the runtime's tolerance
+  EXPECT_TRUE(etkit::check_fits(alpha, {etkit::ScalarType::Int, {}, &i32}, "x").ok());      // an integer is a number
+  EXPECT_FALSE(etkit::check_fits(alpha, {etkit::ScalarType::Double, {}, &half}, "x").ok());
+}
+
+TEST(Scalars, ParseFromTheCommandLine) {
+  using etkit::ValueKind;
+  EXPECT_EQ(etkit::parse_scalar("-3", ValueKind::kInt), etkit::ScalarValue{int64_t{-3}});
+  EXPECT_EQ(etkit::parse_scalar("true", ValueKind::kBool), etkit::ScalarValue{true});
+  EXPECT_EQ(etkit::parse_scalar("0", ValueKind::kBool), etkit::ScalarValue{false});
+  EXPECT_EQ(etkit::parse_scalar("2.5", ValueKind::kFloat), etkit::ScalarValue{2.5});
+  EXPECT_FALSE(etkit::parse_scalar("2.5", ValueKind::kInt));
+  EXPECT_FALSE(etkit::parse_scalar("yes", ValueKind::kBool));
+  EXPECT_FALSE(etkit::parse_scalar("", ValueKind::kFloat));
+  EXPECT_FALSE(etkit::parse_scalar("99999999999999999999", ValueKind::kInt));
+}
+
+TEST(Scalars, RandomInputsKeepTheExportedValue) {
+  const auto t = etkit::random_tensor(scalar(etkit::ValueKind::kFloat, 1.5), 7);
+  ASSERT_EQ(t.dtype, etkit::ScalarType::Double);
+  EXPECT_TRUE(t.shape.empty());
+  EXPECT_EQ(*static_cast<const double*>(t.view().data), 1.5);
+}
+
 TEST(RandomTensor, IsDeterministicPerSeedAndInRange) {
   const auto s = spec({100});
   const auto a = etkit::random_tensor(s, 1), b = etkit::random_tensor(s, 1), c = etkit::random_tensor(s, 2);

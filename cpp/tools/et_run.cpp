@@ -1,10 +1,15 @@
 // et-run: runs and benchmarks an ExecuTorch program, with no Python.
 // Parses flags and prints; the work is done by etkit::core.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -33,6 +38,7 @@ struct Options {
   std::string program;
   std::string method = "forward";
   std::vector<std::string> inputs;
+  std::vector<std::string> data;
   std::string output_dir;
   uint64_t seed = 0;
   int64_t threads = 0;  // 0: leave the pool as the runtime made it
@@ -104,25 +110,43 @@ std::string preview(const etkit::TensorView& t) {
   return buf;
 }
 
-void print_tensors(const char* kind, const std::vector<etkit::TensorView>& tensors) {
+// `specs` (may be shorter) names scalars as such: "int = 3", not int64[].
+void print_tensors(const char* kind, const std::vector<etkit::TensorView>& tensors,
+                   const std::vector<etkit::TensorSpec>& specs = {}) {
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto& t = tensors[i];
+    if (i < specs.size() && specs[i].is_scalar()) {
+      const auto value = etkit::scalar_of(t, specs[i].kind);
+      std::printf("%-6s %zu  %-24s %s\n", kind, i, etkit::value_kind_name(specs[i].kind),
+                  value ? etkit::scalar_string(*value).c_str() : "?");
+      continue;
+    }
     std::printf("%-6s %zu  %-24s %s\n", kind, i, (etkit::dtype_name(t.dtype) + etkit::shape_string(t.shape)).c_str(),
                 preview(t).c_str());
   }
 }
 
+// A duration for people: "1.234 ms", "651.2 us" below a millisecond, "37 ns"
+// below a microsecond. JSON keeps milliseconds.
+std::string duration(double ms) {
+  char buf[32];
+  if (ms >= 1.0) std::snprintf(buf, sizeof buf, "%.3f ms", ms);
+  else if (ms >= 1e-3) std::snprintf(buf, sizeof buf, "%.1f us", ms * 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f ns", ms * 1e6);
+  return buf;
+}
+
 void print_bench(const etkit::BenchReport& r) {
   const auto& l = r.latency_ms;
   std::printf("benchmark  %s  method %s  threads %u\n", r.model.c_str(), r.method.c_str(), r.threads);
-  std::printf("  program load       %10.3f ms\n", r.load_ms);
-  std::printf("  method load        %10.3f ms\n", r.method_load_ms);
-  std::printf("  first inference    %10.3f ms\n", r.first_inference_ms);
+  std::printf("  program load       %13s\n", duration(r.load_ms).c_str());
+  std::printf("  method load        %13s\n", duration(r.method_load_ms).c_str());
+  std::printf("  first inference    %13s\n", duration(r.first_inference_ms).c_str());
   std::printf("  timed runs         %10lld  (after %lld warm-up, %.2f s)\n", static_cast<long long>(r.iterations),
               static_cast<long long>(r.warmup), r.total_seconds);
-  std::printf("  latency ms         min %.4f  p50 %.4f  p90 %.4f  p99 %.4f  max %.4f\n", l.min, l.p50, l.p90, l.p99,
-              l.max);
-  std::printf("                     mean %.4f  std %.4f\n", l.mean, l.std);
+  std::printf("  latency            min %s  p50 %s  p90 %s  p99 %s  max %s\n", duration(l.min).c_str(),
+              duration(l.p50).c_str(), duration(l.p90).c_str(), duration(l.p99).c_str(), duration(l.max).c_str());
+  std::printf("                     mean %s  std %s\n", duration(l.mean).c_str(), duration(l.std).c_str());
   std::printf("  peak RSS           %10.1f MiB\n", static_cast<double>(r.peak_rss_bytes) / (1 << 20));
   std::printf("  planned memory     %10zu bytes\n", r.planned_memory_bytes);
 }
@@ -130,12 +154,18 @@ void print_bench(const etkit::BenchReport& r) {
 void print_profile(const etkit::Profile& p) {
   double sum = 0;
   for (const auto& op : p.ops) sum += op.ms;
-  std::printf("profile  method %s  %lld run(s), %.4f ms per traced run\n", p.method.c_str(),
-              static_cast<long long>(p.runs), p.execute_ms);
-  std::printf("  %-44s %-9s %6s %12s %7s\n", "name", "kind", "calls", "ms/run", "share");
+  std::printf("profile  method %s  %lld run(s), %s per traced run\n", p.method.c_str(),
+              static_cast<long long>(p.runs), duration(p.execute_ms).c_str());
+  std::printf("  %-44s %-11s %6s %12s %7s\n", "name", "kind", "calls", "time/run", "share");
   for (const auto& op : p.ops) {
-    std::printf("  %-44s %-9s %6lld %12.4f %6.1f%%\n", op.name.c_str(), op.kind.c_str(),
-                static_cast<long long>(op.calls), op.ms, p.execute_ms > 0 ? 100.0 * op.ms / p.execute_ms : 0.0);
+    std::string name = op.name;
+    if (name.size() > 44) name = name.substr(0, 41) + "...";  // keep the table a table
+    const double share = p.execute_ms > 0 ? 100.0 * op.ms / p.execute_ms : 0.0;
+    char share_text[16];
+    if (share > 0 && share < 0.1) std::snprintf(share_text, sizeof share_text, "<0.1%%");
+    else std::snprintf(share_text, sizeof share_text, "%.1f%%", share);
+    std::printf("  %-44s %-11s %6lld %12s %7s\n", name.c_str(), op.kind.c_str(), static_cast<long long>(op.calls),
+                duration(op.ms).c_str(), share_text);
   }
 }
 
@@ -145,9 +175,50 @@ etkit::Status write_text(const std::string& path, const std::string& text) {
     std::fputc('\n', stdout);
     return {};
   }
+  errno = 0;
   std::ofstream out(path, std::ios::trunc);
   out << text << '\n';
-  if (!out.flush()) return etkit::make_error(etkit::ErrorCode::kIo, "cannot write " + path);
+  if (!out.flush()) {
+    return etkit::make_error(etkit::ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(errno ? errno : EIO));
+  }
+  return {};
+}
+
+// Checked before any work, so that a typo in a path does not cost a whole
+// benchmark: the file can be created (or rewritten). Leaves nothing behind.
+etkit::Status check_writable(const std::string& flag, const std::string& path) {
+  if (path == "-") return {};
+  struct stat st {};
+  const bool existed = ::stat(path.c_str(), &st) == 0;
+  if (existed && S_ISDIR(st.st_mode)) {
+    return etkit::make_error(etkit::ErrorCode::kInvalidArgument, flag + " " + path + " is a directory; give a file");
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return etkit::make_error(etkit::ErrorCode::kIo, "cannot write " + flag + " " + path + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  if (!existed) ::unlink(path.c_str());
+  return {};
+}
+
+// --output-dir: made when missing (with its parents), as `mkdir -p` would.
+etkit::Status make_output_dir(const std::string& dir) {
+  std::string partial;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    partial = dir.substr(0, pos);
+    if (partial.empty() || ::mkdir(partial.c_str(), 0755) == 0 || errno == EEXIST) continue;
+    return etkit::make_error(etkit::ErrorCode::kIo, "cannot make --output-dir " + dir + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return etkit::make_error(etkit::ErrorCode::kIo, "--output-dir " + dir + " is not a directory");
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return etkit::make_error(etkit::ErrorCode::kIo, "cannot write to --output-dir " + dir + ": " + std::strerror(errno));
+  }
   return {};
 }
 
@@ -181,7 +252,18 @@ int run(const Options& o) {
     if (auto s = etkit::set_thread_count(o.threads); !s.ok()) return fail(s.error());
   }
 
-  auto program = etkit::Program::load(o.program);
+  // Output paths first: a mistake there is found before a minute of work.
+  if (!o.output_dir.empty()) {
+    if (auto s = make_output_dir(o.output_dir); !s.ok()) return fail(s.error());
+  }
+  if (!o.json.empty()) {
+    if (auto s = check_writable("--json", o.json); !s.ok()) return fail(s.error());
+  }
+  if (!o.etdump.empty()) {
+    if (auto s = check_writable("--etdump", o.etdump); !s.ok()) return fail(s.error());
+  }
+
+  auto program = etkit::Program::load(o.program, o.data);
   if (!program.ok()) return fail(program.error());
   auto info = (*program)->method_info(o.method);
   if (!info.ok()) return fail(info.error());
@@ -200,7 +282,7 @@ int run(const Options& o) {
   const bool json_to_stdout = o.json == "-";
   if (!json_to_stdout) {
     std::printf("program %s (%zu bytes)  method %s  threads %u\n", o.program.c_str(), (*program)->file_size(),
-                o.method.c_str(), etkit::thread_count());
+                (*method)->info().name.c_str(), etkit::thread_count());  // escaped, as the file may spell it otherwise
   }
 
   if (o.bench) {
@@ -214,7 +296,7 @@ int run(const Options& o) {
     std::vector<etkit::Status> write_errors;
     auto status = (*method)->run(views, [&](const std::vector<etkit::TensorView>& outputs) {
       if (!json_to_stdout) {
-        print_tensors("input", views);
+        print_tensors("input", views, (*method)->info().inputs);
         print_tensors("output", outputs);
       }
       for (size_t i = 0; i < outputs.size() && !o.output_dir.empty(); ++i) {
@@ -246,27 +328,63 @@ int run(const Options& o) {
 
 }  // namespace
 
+// A numeric flag's bound, said the way etkit.Runner says it ("threads must
+// be 1 or more") rather than CLI11's range of doubles.
+CLI::Validator at_least(const std::string& what, double lo) {
+  return CLI::Validator(
+      [what, lo](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || errno == ERANGE || std::isnan(v)) {
+          return what + " must be a number, got '" + text + "'";
+        }
+        if (v < lo) {
+          char bound[32];
+          std::snprintf(bound, sizeof bound, "%g", lo);
+          return what + " must be " + bound + " or more, got " + text;
+        }
+        return {};
+      },
+      "", "");
+}
+
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"et-run: run and benchmark an ExecuTorch program (.pte) natively."};
+  app.name("et-run");  // argv[0] may be a long absolute path
   app.set_version_flag("--version", etkit::build_description());
   app.add_option("program", o.program, "the .pte file")->required();
   auto* method = app.add_option("--method", o.method, "method to run")->capture_default_str();
-  app.add_option("--input", o.inputs, "input .npy file, once per input, in order (default: seeded random inputs)");
-  app.add_option("--output-dir", o.output_dir, "write output_<i>.npy files here");
-  app.add_option("--seed", o.seed, "seed of the generated inputs")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--input", o.inputs,
+                 "input .npy file, once per input, in order; a scalar input (int, float, bool) takes its value, "
+                 "e.g. 3 or true (default: seeded random inputs, scalars at their exported values)");
+  app.add_option("--data", o.data,
+                 "a .ptd file holding tensors the program keeps outside itself (weights exported as external "
+                 "constants); repeat for several");
+  app.add_option("--output-dir", o.output_dir, "write output_<i>.npy files here (made if missing)");
+  app.add_option("--seed", o.seed, "seed of the generated inputs")->capture_default_str()->check(at_least("seed", 0));
   app.add_option("--threads", o.threads, "threads in the pool XNNPACK uses (default: one per core)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least("threads", 1));
   app.add_flag("--bench", o.bench, "benchmark: warm-up runs, then timed runs with statistics");
-  auto* warmup = app.add_option("--warmup", o.bench_params.warmup, "untimed runs before timing")->capture_default_str();
-  auto* iterations =
-      app.add_option("--iterations", o.bench_params.iterations, "at least this many timed runs")->capture_default_str();
-  auto* min_s = app.add_option("--min-seconds", o.bench_params.min_seconds, "at least this long in timed runs")
-                    ->capture_default_str();
-  auto* max_s = app.add_option("--max-seconds", o.bench_params.max_seconds, "at most this long in timed runs (0: no limit)")
-                    ->capture_default_str();
+  auto* warmup = app.add_option("--warmup", o.bench_params.warmup, "untimed runs before timing (needs --bench)")
+                     ->capture_default_str()
+                     ->check(at_least("warmup", 0));
+  auto* iterations = app.add_option("--iterations", o.bench_params.iterations,
+                                    "at least this many timed runs (needs --bench)")
+                         ->capture_default_str()
+                         ->check(at_least("iterations", 1));
+  auto* min_s = app.add_option("--min-seconds", o.bench_params.min_seconds,
+                               "at least this long in timed runs (needs --bench)")
+                    ->capture_default_str()
+                    ->check(at_least("min-seconds", 0));
+  auto* max_s = app.add_option("--max-seconds", o.bench_params.max_seconds,
+                               "at most this long in timed runs, 0: no limit (needs --bench)")
+                    ->capture_default_str()
+                    ->check(at_least("max-seconds", 0));
   auto* json = app.add_option("--json", o.json,
-                              "write the benchmark (or, without --bench, the --profile rows) as JSON to PATH ('-': stdout)");
+                              "needs --bench or --profile: write the benchmark (with --bench) or the --profile rows "
+                              "as JSON to PATH ('-': stdout)");
   app.add_flag("--profile", o.profile, "per-operator and per-delegate timings");
   app.add_option("--etdump", o.etdump, "write a raw ETDump of one traced run to PATH");
   app.add_flag("--verbose", o.verbose, "print the runtime's own log lines");
@@ -279,8 +397,8 @@ int main(int argc, char** argv) {
   auto* verify_flag = app.add_flag("--verify", o.verify,
                                    "PROGRAM is a .bpte: run its bundled inputs, compare with its expected outputs "
                                    "(every method unless --method)");
-  auto* rtol = app.add_option("--rtol", o.rtol, "relative tolerance of --verify")->capture_default_str()->check(CLI::NonNegativeNumber);
-  auto* atol = app.add_option("--atol", o.atol, "absolute tolerance of --verify")->capture_default_str()->check(CLI::NonNegativeNumber);
+  auto* rtol = app.add_option("--rtol", o.rtol, "relative tolerance of --verify")->capture_default_str()->check(at_least("rtol", 0));
+  auto* atol = app.add_option("--atol", o.atol, "absolute tolerance of --verify")->capture_default_str()->check(at_least("atol", 0));
 #endif
 
   try {
@@ -301,12 +419,6 @@ int main(int argc, char** argv) {
     }
     if (json->count() > 0 && !o.bench && !o.profile) throw CLI::ValidationError("--json", "needs --bench or --profile");
     if (auto problem = o.bench_params.validate(); !problem.empty()) throw CLI::ValidationError(problem);
-    if (!o.output_dir.empty()) {
-      struct stat st {};
-      if (::stat(o.output_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        throw CLI::ValidationError("--output-dir", o.output_dir + " is not a directory");
-      }
-    }
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
     return 0;

@@ -33,26 +33,48 @@ def _float(name: str, value) -> float:
 _INT64_MAX = 2**63 - 1
 
 
+def _fs_path(name: str, path) -> bytes:
+    """A path as bytes: any path the OS accepts, undecodable names too."""
+    try:
+        fs_path = os.fsencode(path)
+    except TypeError:
+        raise ArgumentError(f"{name} must be a str or os.PathLike, got {type(path).__name__}") from None
+    if b"\0" in fs_path:
+        raise ArgumentError(f"{name} {path!r} contains a NUL character")
+    return fs_path
+
+
 class TensorInfo(NamedTuple):
     """dtype and shape of one input or output. For a dynamic tensor, ``shape``
-    is its upper bound and ``dynamism`` is "bounded" or "unbounded"."""
+    is its upper bound and ``dynamism`` is "bounded" or "unbounded".
+
+    ``kind`` is "tensor", or for a scalar "int", "float" or "bool" (passed as
+    a Python value or a 0-d array of int64, float64, bool), or "none". A
+    scalar input's ``value`` is the one the program was exported with:
+    ExecuTorch fixes scalar inputs at export, so runs must pass it again."""
 
     dtype: np.dtype | str
     shape: tuple[int, ...]
     dynamism: str
+    kind: str = "tensor"
+    value: int | float | bool | None = None
 
     @property
     def dynamic(self) -> bool:
         return self.dynamism != "static"
 
+    @property
+    def is_scalar(self) -> bool:
+        return self.kind in ("int", "float", "bool")
+
 
 def _info(spec: tuple) -> TensorInfo:
-    dtype, shape, dynamism = spec
+    dtype, shape, dynamism, *rest = spec
     try:
         dtype = np.dtype(dtype)
     except TypeError:  # bfloat16 has no numpy dtype
         pass
-    return TensorInfo(dtype, tuple(shape), dynamism)
+    return TensorInfo(dtype, tuple(shape), dynamism, *rest)
 
 
 class Runner(_core.Runner):
@@ -60,22 +82,31 @@ class Runner(_core.Runner):
     same code as ``et-run``.
 
     ``threads`` sets ExecuTorch's shared thread pool, which is process-wide.
+    ``data``: a .ptd file (or a list of them) holding tensors the program
+    keeps outside itself, as programs exported with external constants do.
     ``run`` may be called from several threads; runs of one Runner are
-    serialised.
+    serialised. Inputs are numpy arrays; a scalar input also takes a Python
+    int, float or bool.
     """
 
-    def __init__(self, path: str | os.PathLike, method: str = "forward", threads: int | None = None) -> None:
-        try:
-            fs_path = os.fsencode(path)  # bytes: any path the OS accepts, undecodable names too
-        except TypeError:
-            raise ArgumentError(f"path must be a str or os.PathLike, got {type(path).__name__}") from None
-        if b"\0" in fs_path:
-            raise ArgumentError(f"path {path!r} contains a NUL character")
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        method: str = "forward",
+        threads: int | None = None,
+        data: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    ) -> None:
+        fs_path = _fs_path("path", path)
         if not isinstance(method, str):
             raise ArgumentError(f"method must be a str, got {type(method).__name__}")
         if threads is not None:
             threads = _int("threads", threads, 1, 2**31 - 1)
-        super().__init__(fs_path, method, threads)
+        if data is None:
+            data = []
+        elif isinstance(data, (str, bytes, os.PathLike)):
+            data = [data]
+        data_paths = [_fs_path("data", d) for d in data]
+        super().__init__(fs_path, method, threads, data_paths)
         self._fs_path = fs_path
 
     @property

@@ -11,6 +11,18 @@ from typing import Callable
 import numpy as np
 
 
+def duration(ms: float | None) -> str:
+    """A latency for people, as et-run prints it: "1.234 ms", "651.2 us"
+    below a millisecond, "37 ns" below a microsecond ("-" for None)."""
+    if ms is None:
+        return "-"
+    if ms >= 1.0:
+        return f"{ms:.3f} ms"
+    if ms >= 1e-3:
+        return f"{ms * 1e3:.1f} us"
+    return f"{ms * 1e6:.0f} ns"
+
+
 def summarize(samples_ms) -> dict:
     a = np.asarray(samples_ms, dtype=np.float64)
     if a.size == 0:

@@ -104,7 +104,12 @@ nlohmann::ordered_json specs_json(const std::vector<TensorSpec>& specs) {
   auto list = nlohmann::ordered_json::array();
   for (const auto& s : specs) {
     const char* dynamism = s.dynamism == Dynamism::kStatic ? "static" : s.dynamism == Dynamism::kBounded ? "bounded" : "unbounded";
-    list.push_back({{"dtype", dtype_name(s.dtype)}, {"shape", s.shape}, {"dynamism", dynamism}});
+    nlohmann::ordered_json spec = {
+        {"dtype", dtype_name(s.dtype)}, {"shape", s.shape}, {"dynamism", dynamism}, {"kind", value_kind_name(s.kind)}};
+    if (const auto* i = std::get_if<int64_t>(&s.exported)) spec["value"] = *i;
+    if (const auto* d = std::get_if<double>(&s.exported)) spec["value"] = *d;
+    if (const auto* b = std::get_if<bool>(&s.exported)) spec["value"] = *b;
+    list.push_back(std::move(spec));
   }
   return list;
 }

@@ -39,7 +39,7 @@ uint32_t u32_le(const uint8_t* p) {
 Result<std::string> text(const flatbuffers::String* s, const std::string& what) {
   if (!s) return std::string();
   if (!detail::is_utf8(s->data(), s->size())) return bad(what + " is not UTF-8 text");
-  return s->str();
+  return printable(s->str());  // control characters and the like are escaped for display
 }
 
 std::string lower(const char* name) {
@@ -70,6 +70,11 @@ Result<ValueDescription> value(const fb::ExecutionPlan* plan, int32_t index, con
   const auto* t = v->val_as_Tensor();
   if (!t) {
     d.kind = lower(fb::EnumNameKernelTypes(v->val_type()));
+    // Scalars keep the value they were exported with (the only one accepted).
+    if (const auto* i = v->val_as_Int()) d.value = ScalarValue{i->int_val()};
+    if (const auto* b = v->val_as_Bool()) d.value = ScalarValue{b->bool_val()};
+    if (const auto* f = v->val_as_Double()) d.value = ScalarValue{f->double_val()};
+    if (d.kind == "double") d.kind = "float";  // Python's name for it
     return d;
   }
   d.is_tensor = true;
@@ -109,7 +114,9 @@ class Reader {
       end = std::max(end, seg_end);
       in_segments += s->size();
     }
-    if (n_segments > 0 && layout_.segment_base == 0) return bad("the program lists segments but no segment data");
+    // Without segment data, only empty segments (as ExecuTorch lists for a
+    // program with no weights) are readable.
+    if (layout_.segment_base == 0 && in_segments > 0) return bad("the program lists segments but no segment data");
 
     // What each segment holds, in the order executorch's reader settles it:
     // constants, then named and mutable data where unclaimed, then delegates.
@@ -174,6 +181,16 @@ class Reader {
       auto v = value(plan, plan->outputs()->Get(k), where + " output " + std::to_string(k));
       if (!v.ok()) return v.error();
       m.outputs.push_back(std::move(v).value());
+    }
+
+    // Tensors whose bytes live in a .ptd file, by name.
+    for (size_t k = 0; k < count(plan->values()); ++k) {
+      const auto* t = plan->values()->Get(k) ? plan->values()->Get(k)->val_as_Tensor() : nullptr;
+      const auto* extra = t ? t->extra_tensor_info() : nullptr;
+      if (!extra || extra->location() != fb::TensorDataLocation_EXTERNAL) continue;
+      auto key = text(extra->fully_qualified_name(), where + " value " + std::to_string(k) + "'s data name");
+      if (!key.ok()) return key.error();
+      m.external_data.push_back(std::move(key).value());
     }
 
     const size_t n_operators = count(plan->operators()), n_delegates = count(plan->delegates());

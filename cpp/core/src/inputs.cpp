@@ -3,6 +3,9 @@
 #include "etkit/npy.h"
 
 namespace etkit {
+namespace {
+bool is_npy_path(const std::string& path) { return path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0; }
+}  // namespace
 
 Result<std::vector<HostTensor>> load_inputs(const MethodInfo& method, const std::vector<std::string>& npy_paths,
                                             uint64_t seed) {
@@ -17,9 +20,25 @@ Result<std::vector<HostTensor>> load_inputs(const MethodInfo& method, const std:
                                                     std::to_string(npy_paths.size()) + " --input file(s)");
   }
   for (size_t i = 0; i < npy_paths.size(); ++i) {
+    const TensorSpec& spec = method.inputs[i];
+    const std::string what = "input " + std::to_string(i) + " (" + npy_paths[i] + ")";
+    // A scalar input takes its value on the command line ("3", "0.5", "true").
+    if (spec.is_scalar() && !is_npy_path(npy_paths[i])) {
+      const auto value = parse_scalar(npy_paths[i], spec.kind);
+      if (!value) {
+        return make_error(ErrorCode::kInvalidInput, what + ": input " + std::to_string(i) + " is " +
+                                                        (spec.kind == ValueKind::kInt ? "an " : "a ") +
+                                                        spec.to_string() + "; give its value (e.g. " +
+                                                        scalar_string(spec.exported) + ") or a .npy file");
+      }
+      HostTensor t = scalar_tensor(*value);
+      ETKIT_TRY(check_fits(spec, t.view(), what));
+      tensors.push_back(std::move(t));
+      continue;
+    }
     auto t = read_npy(npy_paths[i]);
     if (!t.ok()) return t.error();
-    ETKIT_TRY(check_fits(method.inputs[i], t->view(), "input " + std::to_string(i) + " (" + npy_paths[i] + ")"));
+    ETKIT_TRY(check_fits(spec, t->view(), what));
     tensors.push_back(std::move(t.value()));
   }
   return tensors;

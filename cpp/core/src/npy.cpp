@@ -150,8 +150,9 @@ Status write_npy(const std::string& path, const TensorView& tensor) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(static_cast<const char*>(tensor.data), static_cast<std::streamsize>(tensor.nbytes()));
     if (!out.flush()) {
+      const int err = errno;
       std::remove(tmp.c_str());
-      return make_error(ErrorCode::kIo, "cannot write " + path);
+      return make_error(ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(err));
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -1,7 +1,9 @@
 #include "etkit/profiler.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -125,7 +127,13 @@ Result<Profile> profile_method(Program& program, const std::string& method_name,
   TimingTracer tracer;
   auto info = program.method_info(method_name);
   if (!info.ok()) return info.error();
-  for (const auto& b : info->backends) tracer.delegate_name = (tracer.delegate_name == "delegate" ? "" : tracer.delegate_name + "+") + b;
+  // One row for every delegate call: named by its backend, or by each
+  // backend the method uses ("A+B") when there are several.
+  std::vector<std::string> backends;
+  for (const auto& b : info->backends) {
+    if (std::find(backends.begin(), backends.end(), b) == backends.end()) backends.push_back(b);
+  }
+  for (size_t i = 0; i < backends.size(); ++i) tracer.delegate_name = (i ? tracer.delegate_name + "+" : "") + backends[i];
   auto method = program.load_method(method_name, &tracer);
   if (!method.ok()) return method.error();
   auto lock = (*method)->lock();
@@ -141,13 +149,13 @@ Result<Profile> profile_method(Program& program, const std::string& method_name,
   }
 
   Profile profile;
-  profile.method = method_name;
+  profile.method = info->name;  // escaped for display
   profile.runs = runs;
   profile.execute_ms = total_ms / static_cast<double>(runs);
   std::map<std::string, OpTiming> by_name;
   for (const auto& e : tracer.events) {
     auto& t = by_name[e.name];
-    t.name = e.name;
+    t.name = printable(e.name);  // names come from the program and its delegates
     t.kind = e.kind;
     t.calls += 1;
     t.ms += static_cast<double>(e.ns) / 1e6;
@@ -176,10 +184,11 @@ Status write_etdump(Program& program, const std::string& method_name, const std:
     return make_error(ErrorCode::kExecution, "the ETDump tracer produced no data");
   }
   FILE* f = std::fopen(path.c_str(), "wb");
-  const bool ok = f && std::fwrite(result.buf, 1, result.size, f) == result.size;
-  if (f) std::fclose(f);
+  bool ok = f && std::fwrite(result.buf, 1, result.size, f) == result.size;
+  int err = errno;
+  if (f && std::fclose(f) != 0 && ok) ok = false, err = errno;
   std::free(result.buf);
-  if (!ok) return make_error(ErrorCode::kIo, "cannot write " + path);
+  if (!ok) return make_error(ErrorCode::kIo, "cannot write " + path + ": " + std::strerror(err));
   return {};
 }
 

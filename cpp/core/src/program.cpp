@@ -1,5 +1,6 @@
 #include "etkit/program.h"
 
+#include "etkit/describe.h"
 #include "etkit/verify.h"
 #include "build_info.h"
 #include "runtime_abort.h"
@@ -18,6 +19,8 @@
 #include <optional>
 
 #include <executorch/extension/data_loader/buffer_data_loader.h>
+#include <executorch/extension/flat_tensor/flat_tensor_data_map.h>
+#include <executorch/extension/named_data_map/merged_data_map.h>
 #include <executorch/extension/memory_allocator/malloc_memory_allocator.h>
 #include <executorch/runtime/backend/interface.h>
 #include <executorch/runtime/executor/method.h>
@@ -47,7 +50,7 @@ thread_local std::string t_last_fatal;
 
 void capture_log(et_timestamp_t, et_pal_log_level_t level, const char*, const char*, size_t, const char* message,
                  size_t length) {
-  std::string line(message, length);
+  std::string line = printable(std::string_view(message, length));
   while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
   if (g_echo_runtime_log) std::fprintf(stderr, "[executorch %c] %s\n", static_cast<char>(level), line.c_str());
   if (level == kFatal) t_last_fatal = line;
@@ -131,20 +134,23 @@ TensorSpec spec_of(const rt::TensorInfo& info) {
   return s;
 }
 
-// Non-tensor values (ints, floats, bools) are presented as 0-d tensors.
-std::optional<TensorSpec> spec_of_tag(rt::Tag tag) {
+// Non-tensor values: scalars travel as 0-d tensors of int64, float64 or bool;
+// None and the rest (lists, strings) as empty tensors.
+TensorSpec spec_of_tag(rt::Tag tag) {
   TensorSpec s;
   switch (tag) {
-    case rt::Tag::Int: s.dtype = ScalarType::Long; return s;
-    case rt::Tag::Double: s.dtype = ScalarType::Double; return s;
-    case rt::Tag::Bool: s.dtype = ScalarType::Bool; return s;
-    default: return std::nullopt;
+    case rt::Tag::Int: s.dtype = ScalarType::Long, s.kind = ValueKind::kInt; break;
+    case rt::Tag::Double: s.dtype = ScalarType::Double, s.kind = ValueKind::kFloat; break;
+    case rt::Tag::Bool: s.dtype = ScalarType::Bool, s.kind = ValueKind::kBool; break;
+    case rt::Tag::None: s.shape = {0}, s.kind = ValueKind::kNone; break;
+    default: s.shape = {0}, s.kind = ValueKind::kOther; break;
   }
+  return s;
 }
 
 Result<MethodInfo> describe(const rt::MethodMeta& meta) {
   MethodInfo info;
-  info.name = meta.name();
+  info.name = printable(meta.name());
   auto collect = [](size_t n, auto tag_of, auto tensor_of, std::vector<TensorSpec>& out,
                     const char* what) -> Status {
     for (size_t i = 0; i < n; ++i) {
@@ -154,13 +160,8 @@ Result<MethodInfo> describe(const rt::MethodMeta& meta) {
         auto t = tensor_of(i);
         if (!t.ok()) return make_error(ErrorCode::kInvalidProgram, std::string("unreadable ") + what + " tensor metadata");
         out.push_back(spec_of(*t));
-      } else if (auto s = spec_of_tag(*tag)) {
-        out.push_back(*s);
       } else {
-        // None outputs and other values a caller can't pass or use: show as empty.
-        TensorSpec none;
-        none.shape = {0};
-        out.push_back(none);
+        out.push_back(spec_of_tag(*tag));
       }
     }
     return {};
@@ -177,7 +178,7 @@ Result<MethodInfo> describe(const rt::MethodMeta& meta) {
   }
   for (size_t i = 0; i < meta.num_backends(); ++i) {
     auto name = meta.get_backend_name(i);
-    if (name.ok()) info.backends.emplace_back(*name);
+    if (name.ok()) info.backends.push_back(printable(*name));
   }
   return info;
 }
@@ -209,7 +210,11 @@ class MappedFile {
   }
   MappedFile() = default;
   MappedFile(MappedFile&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
-  MappedFile& operator=(MappedFile&&) = delete;
+  MappedFile& operator=(MappedFile&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
   ~MappedFile() {
     if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
   }
@@ -225,18 +230,56 @@ class MappedFile {
 
 // ---- Program ------------------------------------------------------------------
 
+// One .ptd file, mapped, and the runtime's view of its named tensors.
+struct DataFile {
+  MappedFile file;
+  std::optional<executorch::extension::BufferDataLoader> loader;
+  std::optional<executorch::extension::FlatTensorDataMap> map;
+};
+
 struct Program::Impl {
   MappedFile file;
   std::optional<executorch::extension::BufferDataLoader> loader;
   std::optional<rt::Program> program;
+  std::vector<std::unique_ptr<DataFile>> data;  // stable addresses: the maps point into them
+  std::vector<const rt::NamedDataMap*> data_maps;
+  std::optional<executorch::extension::merged_data_map::MergedDataMap> merged;
+  // The file's own method names; Program::method_names() shows them escaped.
+  std::vector<std::string> raw_method_names;
+  // What methods read named data from: nullptr, the one file's map or the merge.
+  const rt::NamedDataMap* named_data() const {
+    if (merged) return &*merged;
+    return data_maps.empty() ? nullptr : data_maps.front();
+  }
 };
+
+namespace {
+
+Result<std::unique_ptr<DataFile>> load_data_file(const std::string& path) {
+  auto file = MappedFile::open(path);
+  if (!file.ok()) return file.error();
+  const std::string what = path + " is not a valid ExecuTorch data file (.ptd)";
+  if (Status verified = verify_data_file(file->data(), file->size()); !verified.ok()) {
+    return make_error(ErrorCode::kInvalidProgram, what + ": " + verified.error().message);
+  }
+  auto data = std::make_unique<DataFile>();
+  data->file = std::move(file.value());
+  data->loader.emplace(data->file.data(), data->file.size());
+  t_runtime_log.clear();
+  auto map = executorch::extension::FlatTensorDataMap::load(&*data->loader);
+  if (!map.ok()) return runtime_error(ErrorCode::kInvalidProgram, what, map.error());
+  data->map.emplace(std::move(map.get()));
+  return data;
+}
+
+}  // namespace
 
 Program::Program(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Program::~Program() = default;
 
 size_t Program::file_size() const { return impl_->file.size(); }
 
-Result<std::unique_ptr<Program>> Program::load(const std::string& path) {
+Result<std::unique_ptr<Program>> Program::load(const std::string& path, const std::vector<std::string>& data_paths) {
   init_runtime();
   const auto start = Clock::now();
   auto file = MappedFile::open(path);
@@ -248,7 +291,8 @@ Result<std::unique_ptr<Program>> Program::load(const std::string& path) {
                       path + " is not a valid ExecuTorch program: " + verified.error().message);
   }
 
-  auto impl = std::make_shared<Impl>(Impl{std::move(file.value()), std::nullopt, std::nullopt});
+  auto impl = std::make_shared<Impl>();
+  impl->file = std::move(file.value());
   impl->loader.emplace(impl->file.data(), impl->file.size());
   t_runtime_log.clear();
   std::optional<rt::Result<rt::Program>> loaded;
@@ -261,6 +305,21 @@ Result<std::unique_ptr<Program>> Program::load(const std::string& path) {
     return runtime_error(ErrorCode::kInvalidProgram, path + " is not a valid ExecuTorch program", program.error());
   }
   impl->program.emplace(std::move(program.get()));
+  for (const auto& data_path : data_paths) {
+    auto data = load_data_file(data_path);
+    if (!data.ok()) return data.error();
+    impl->data_maps.push_back(&*(*data)->map);
+    impl->data.push_back(std::move(data.value()));
+  }
+  if (impl->data_maps.size() > 1) {
+    t_runtime_log.clear();
+    auto merged = executorch::extension::merged_data_map::MergedDataMap::load(
+        rt::Span<const rt::NamedDataMap*>(impl->data_maps.data(), impl->data_maps.size()));
+    if (!merged.ok()) {
+      return runtime_error(ErrorCode::kInvalidProgram, "cannot use the data files together", merged.error());
+    }
+    impl->merged.emplace(std::move(merged.get()));
+  }
 
   std::unique_ptr<Program> self(new Program(std::move(impl)));
   self->path_ = path;
@@ -268,16 +327,29 @@ Result<std::unique_ptr<Program>> Program::load(const std::string& path) {
   for (size_t i = 0; i < p.num_methods(); ++i) {
     auto name = p.get_method_name(i);
     if (!name.ok()) return make_error(ErrorCode::kInvalidProgram, path + ": unreadable method table");
-    self->method_names_.emplace_back(*name);
+    self->impl_->raw_method_names.emplace_back(*name);
+    self->method_names_.push_back(printable(*name));
   }
   self->load_ms_ = ms_since(start);
   return self;
 }
 
-Result<MethodInfo> Program::method_info(const std::string& name) const {
-  bool known = false;
-  for (const auto& m : method_names_) known = known || m == name;
-  if (!known) {
+namespace {
+// The file's spelling of a method given as the file spells it or as etkit
+// shows it (escaped); nullptr when the program has no such method.
+const std::string* find_method(const std::vector<std::string>& raw, const std::vector<std::string>& shown,
+                               const std::string& name) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == name || shown[i] == name) return &raw[i];
+  }
+  return nullptr;
+}
+}  // namespace
+
+Result<MethodInfo> Program::method_info(const std::string& shown_name) const {
+  const std::string* raw = find_method(impl_->raw_method_names, method_names_, shown_name);
+  const std::string name = raw ? *raw : shown_name;
+  if (!raw) {
     std::string names;
     for (const auto& m : method_names_) names += (names.empty() ? "" : ", ") + m;
     return make_error(ErrorCode::kMethodNotFound,
@@ -335,9 +407,11 @@ Method::Method(std::unique_ptr<Impl> impl, MethodInfo info, double load_ms)
     : impl_(std::move(impl)), info_(std::move(info)), load_ms_(load_ms) {}
 Method::~Method() = default;
 
-Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt::EventTracer* tracer) {
-  auto info = method_info(name);
+Result<std::unique_ptr<Method>> Program::load_method(const std::string& shown_name, rt::EventTracer* tracer) {
+  auto info = method_info(shown_name);
   if (!info.ok()) return info.error();
+  // The file's spelling, which the runtime looks up.
+  const std::string name = *find_method(impl_->raw_method_names, method_names_, shown_name);
   const auto start = Clock::now();
   auto impl = std::make_unique<Method::Impl>();
   impl->program = impl_;
@@ -356,7 +430,9 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
 
   t_runtime_log.clear();
   std::optional<rt::Result<rt::Method>> loaded;
-  auto load = [&] { loaded.emplace(impl_->program->load_method(name.c_str(), &*impl->memory, tracer)); };
+  auto load = [&] {
+    loaded.emplace(impl_->program->load_method(name.c_str(), &*impl->memory, tracer, impl_->named_data()));
+  };
   if (!detail::call_recoverably(load)) {
     // Nothing outside the half-built method points into its memory: free it.
     return failed_check_error(ErrorCode::kExecution, "cannot load method '" + name + "' of " + path_);
@@ -364,6 +440,16 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
   auto& method = *loaded;
   if (!method.ok()) {
     Error error = runtime_error(ErrorCode::kExecution, "cannot load method '" + name + "' of " + path_, method.error());
+    if (!impl_->named_data()) {
+      // The runtime's words ("external_data_map is null") don't say what to do.
+      auto described = describe_program(impl_->file.data(), impl_->file.size());
+      for (const auto& m : described.ok() ? described->methods : std::vector<MethodDescription>{}) {
+        if (m.name != name || m.external_data.empty()) continue;
+        error.message += "; the program keeps " + std::to_string(m.external_data.size()) +
+                         " tensor(s) (e.g. '" + m.external_data.front() +
+                         "') in a separate .ptd file: pass it with --data FILE.ptd (Python: Runner(path, data=...))";
+      }
+    }
     if (method.error() == rt::Error::OperatorMissing && *detail::selected_programs()) {
       error.message += std::string("; this et-run is a selective build: it registers only the operators of ") +
                        detail::selected_programs() +
@@ -379,6 +465,10 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& name, rt
   for (size_t i = 0; i < info->inputs.size(); ++i) {
     const auto& value = impl->method->get_input(i);
     if (value.isTensor()) info->inputs[i].dynamism = to_dynamism(value.toTensor().shape_dynamism());
+    // The value a scalar input was exported with: the only one it accepts.
+    if (value.isInt()) info->inputs[i].exported = value.toInt();
+    if (value.isDouble()) info->inputs[i].exported = value.toDouble();
+    if (value.isBool()) info->inputs[i].exported = value.toBool();
   }
 #pragma GCC diagnostic pop
   for (size_t i = 0; i < info->outputs.size(); ++i) {
@@ -429,13 +519,18 @@ Status Method::set_inputs(const std::vector<TensorView>& inputs) {
     rt::EValue value;
     const rt::Tag tag = impl_->input_tags[i];
     if (tag != rt::Tag::Tensor) {
-      // Scalar inputs arrive as 0-d tensors.
-      switch (tag) {
-        case rt::Tag::Int: value = rt::EValue(*static_cast<const int64_t*>(in.data)); break;
-        case rt::Tag::Double: value = rt::EValue(*static_cast<const double*>(in.data)); break;
-        case rt::Tag::Bool: value = rt::EValue(*static_cast<const bool*>(in.data)); break;
-        default: return make_error(ErrorCode::kInvalidInput, what() + " is of a kind etkit cannot pass");
-      }
+      // Scalar inputs arrive as one-element tensors (check_fits made sure).
+      const auto scalar = scalar_of(in, info_.inputs[i].kind);
+      if (tag == rt::Tag::Int && scalar) {
+        value = rt::EValue(std::get<int64_t>(*scalar));
+      } else if (tag == rt::Tag::Double && scalar) {
+        value = rt::EValue(std::get<double>(*scalar));
+      } else if (tag == rt::Tag::Bool && scalar) {
+        value = rt::EValue(std::get<bool>(*scalar));
+      } else if (tag != rt::Tag::None) {
+        return make_error(ErrorCode::kInvalidInput, what() + " is of a kind etkit cannot pass (" +
+                                                        value_kind_name(info_.inputs[i].kind) + ")");
+      }  // None: value stays None
     } else {
       auto& slot = impl_->slots[i];
       slot.sizes.assign(in.shape.begin(), in.shape.end());

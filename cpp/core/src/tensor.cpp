@@ -1,5 +1,9 @@
 #include "etkit/tensor.h"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -73,8 +77,107 @@ int64_t element_count(const std::vector<int64_t>& shape) {
   return n;
 }
 
+const char* value_kind_name(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kTensor: return "tensor";
+    case ValueKind::kInt: return "int";
+    case ValueKind::kFloat: return "float";
+    case ValueKind::kBool: return "bool";
+    case ValueKind::kNone: return "none";
+    case ValueKind::kOther: return "other";
+  }
+  return "other";
+}
+
+std::string scalar_string(const ScalarValue& value) {
+  if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  if (const auto* d = std::get_if<double>(&value)) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", *d);
+    std::string s = buf;
+    // "1" would read as an int: a float keeps a point.
+    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+    return s;
+  }
+  return "";
+}
+
 std::string TensorSpec::to_string() const {
+  if (kind != ValueKind::kTensor) {
+    std::string s = value_kind_name(kind);
+    if (!std::holds_alternative<std::monostate>(exported)) s += " = " + scalar_string(exported);
+    return s;
+  }
   return dtype_name(dtype) + (dynamism == Dynamism::kStatic ? "" : "<=") + shape_string(shape);
+}
+
+std::optional<ScalarValue> scalar_of(const TensorView& given, ValueKind kind) {
+  if (element_count(given.shape) != 1 || given.data == nullptr) return std::nullopt;
+  auto integer = [&]() -> std::optional<int64_t> {
+    switch (given.dtype) {
+      case ScalarType::Long: return *static_cast<const int64_t*>(given.data);
+      case ScalarType::Int: return *static_cast<const int32_t*>(given.data);
+      case ScalarType::Short: return *static_cast<const int16_t*>(given.data);
+      case ScalarType::Char: return *static_cast<const int8_t*>(given.data);
+      case ScalarType::Byte: return *static_cast<const uint8_t*>(given.data);
+      default: return std::nullopt;
+    }
+  };
+  switch (kind) {
+    case ValueKind::kInt:
+      if (auto i = integer()) return ScalarValue{*i};
+      return std::nullopt;
+    case ValueKind::kFloat:
+      if (given.dtype == ScalarType::Double) return ScalarValue{*static_cast<const double*>(given.data)};
+      if (given.dtype == ScalarType::Float) return ScalarValue{double{*static_cast<const float*>(given.data)}};
+      if (auto i = integer()) return ScalarValue{static_cast<double>(*i)};
+      return std::nullopt;
+    case ValueKind::kBool:
+      if (given.dtype == ScalarType::Bool) return ScalarValue{*static_cast<const bool*>(given.data)};
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+HostTensor scalar_tensor(const ScalarValue& value) {
+  if (const auto* i = std::get_if<int64_t>(&value)) {
+    HostTensor t(ScalarType::Long, {});
+    std::memcpy(t.data(), i, sizeof *i);
+    return t;
+  }
+  if (const auto* d = std::get_if<double>(&value)) {
+    HostTensor t(ScalarType::Double, {});
+    std::memcpy(t.data(), d, sizeof *d);
+    return t;
+  }
+  HostTensor t(ScalarType::Bool, {});
+  const auto* b = std::get_if<bool>(&value);
+  *static_cast<bool*>(t.data()) = b && *b;
+  return t;
+}
+
+std::optional<ScalarValue> parse_scalar(const std::string& text, ValueKind kind) {
+  if (text.empty()) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  switch (kind) {
+    case ValueKind::kBool:
+      if (text == "true" || text == "True" || text == "1") return ScalarValue{true};
+      if (text == "false" || text == "False" || text == "0") return ScalarValue{false};
+      return std::nullopt;
+    case ValueKind::kInt: {
+      const long long v = std::strtoll(text.c_str(), &end, 10);
+      if (*end != '\0' || errno == ERANGE) return std::nullopt;
+      return ScalarValue{static_cast<int64_t>(v)};
+    }
+    case ValueKind::kFloat: {
+      const double v = std::strtod(text.c_str(), &end);
+      if (*end != '\0' || errno == ERANGE) return std::nullopt;
+      return ScalarValue{v};
+    }
+    default: return std::nullopt;
+  }
 }
 
 HostTensor::HostTensor(ScalarType dtype_, std::vector<int64_t> shape_)
@@ -90,7 +193,47 @@ Status check_fits(const TensorSpec& spec, const TensorView& given, const std::st
   return check_fits(spec, given, [&what] { return what; });
 }
 
+namespace {
+
+// Scalars: what the runtime accepts, said before it refuses. It compares
+// floats with atol 1e-4 and rtol 1e-5 (Method::set_input).
+bool same_scalar(const ScalarValue& a, const ScalarValue& b) {
+  const auto* x = std::get_if<double>(&a);
+  const auto* y = std::get_if<double>(&b);
+  if (x && y) {
+    if (std::isnan(*x) || std::isnan(*y)) return std::isnan(*x) && std::isnan(*y);
+    if (std::isinf(*x) || std::isinf(*y)) return *x == *y;
+    return std::abs(*x - *y) <= 1e-4 + std::abs(1e-5 * *y);
+  }
+  return a == b;
+}
+
+Status check_scalar(const TensorSpec& spec, const TensorView& given, const std::function<std::string()>& describe) {
+  const std::string kind = value_kind_name(spec.kind);
+  const auto value = scalar_of(given, spec.kind);
+  if (!value) {
+    const std::string takes = spec.kind == ValueKind::kInt     ? "an integer"
+                              : spec.kind == ValueKind::kFloat ? "a number"
+                                                               : "true or false";
+    return make_error(ErrorCode::kInvalidInput, describe() + " is " + (kind == "int" ? "an " : "a ") + kind +
+                                                    " and takes one value, " + takes + "; got " +
+                                                    dtype_name(given.dtype) + shape_string(given.shape));
+  }
+  if (!std::holds_alternative<std::monostate>(spec.exported) && !same_scalar(*value, spec.exported)) {
+    return make_error(ErrorCode::kInvalidInput,
+                      describe() + " is " + (kind == "int" ? "an " : "a ") + kind + " fixed when the program was "
+                      "exported: it takes only " + scalar_string(spec.exported) + ", got " + scalar_string(*value) +
+                      " (ExecuTorch specialises scalar inputs; export again with the value you need, or pass it "
+                      "as a tensor)");
+  }
+  return {};
+}
+
+}  // namespace
+
 Status check_fits(const TensorSpec& spec, const TensorView& given, const std::function<std::string()>& describe) {
+  if (spec.is_scalar()) return check_scalar(spec, given, describe);
+  if (spec.kind == ValueKind::kNone) return {};  // a None input takes whatever is passed: nothing reaches the runtime
   if (given.dtype != spec.dtype) {
     return make_error(ErrorCode::kInvalidInput, describe() + " has dtype " + dtype_name(given.dtype) +
                                                     ", expected " + dtype_name(spec.dtype));
@@ -120,6 +263,7 @@ Status check_fits(const TensorSpec& spec, const TensorView& given, const std::fu
 }
 
 HostTensor random_tensor(const TensorSpec& spec, uint64_t seed) {
+  if (spec.is_scalar() && !std::holds_alternative<std::monostate>(spec.exported)) return scalar_tensor(spec.exported);
   HostTensor t(spec.dtype, spec.shape);
   std::mt19937_64 rng(seed);
   const int64_t n = element_count(spec.shape);

@@ -188,12 +188,15 @@ class Checker {
     for (size_t i = 0; i < count(delegates); ++i) {
       if (!delegates->Get(i) || !delegates->Get(i)->data()) return bad("inline delegate data " + str(i) + " is empty");
     }
-    if (n_segments() > 0 && layout_.segment_base == 0) {
-      return bad("the program lists " + str(n_segments()) + " segment(s) but its header gives no segment data");
-    }
     for (size_t i = 0; i < n_segments(); ++i) {
       const auto* s = segs->Get(i);
       if (!s) return bad("segment " + str(i) + " is empty");
+      // ExecuTorch lists an empty constant segment even in a program with no
+      // weights, and then writes no extended header: nothing to read, fine.
+      if (layout_.segment_base == 0 && (s->offset() != 0 || s->size() != 0)) {
+        return bad(roles_[i] + " segment " + str(i) + " holds " + str(s->size()) +
+                   " bytes but the program's header gives no segment data");
+      }
       const uint64_t room = layout_.segment_data_end - layout_.segment_base;
       if (s->offset() > room || s->size() > room - s->offset()) {
         uint64_t end = 0;

@@ -44,7 +44,7 @@ def _shell_word(path: str) -> str:
 class Transfer:
     """Bytes pushed by one run, by kind, and the seconds spent checking and pushing."""
 
-    by_kind: dict = field(default_factory=lambda: {"runner": 0, "program": 0, "inputs": 0})
+    by_kind: dict = field(default_factory=lambda: {"runner": 0, "program": 0, "data": 0, "inputs": 0})
     files: int = 0
     seconds: float = 0.0
 
@@ -280,10 +280,10 @@ class Device:
             command = self._runner_command()
             a = list(plan.args)
             files = ([(Path(a[plan.program]), "program")] if plan.program is not None else []) + \
-                [(Path(a[i]), "inputs") for i in plan.inputs]
+                [(Path(a[i]), "inputs") for i in plan.inputs] + [(Path(a[i]), "data") for i in plan.data]
             remote = self.push_files(files, transfer)
             back = {}  # remote path -> host path, for messages
-            for i in ([plan.program] if plan.program is not None else []) + plan.inputs:
+            for i in ([plan.program] if plan.program is not None else []) + plan.inputs + plan.data:
                 back[remote[Path(a[i])]] = a[i]
                 a[i] = remote[Path(a[i])]
             rundir = f"{self._cache()}/runs/{uuid.uuid4().hex[:12]}"
@@ -369,10 +369,10 @@ class Device:
 
     # --- Python API ------------------------------------------------------------
 
-    def runner(self, path: str | os.PathLike, method: str = "forward", threads: int | None = None):
+    def runner(self, path: str | os.PathLike, method: str = "forward", threads: int | None = None, data=None):
         """An object with etkit.Runner's API (inputs, outputs, run, benchmark,
-        profile) backed by et-run on this device."""
+        profile) backed by et-run on this device; ``data`` as Runner's."""
         from .runner import DeviceRunner
 
-        return DeviceRunner(self, path, method=method, threads=threads)
+        return DeviceRunner(self, path, method=method, threads=threads, data=data)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import ArgumentError, EtkitError, ExecutionError, InputError, MethodNotFoundError, ProgramError
 
 # et-run's options that take a value (see cpp/tools/et_run.cpp); the others are flags.
-VALUE_OPTIONS = {"--method", "--input", "--output-dir", "--seed", "--threads", "--warmup", "--iterations",
+VALUE_OPTIONS = {"--method", "--input", "--data", "--output-dir", "--seed", "--threads", "--warmup", "--iterations",
                  "--min-seconds", "--max-seconds", "--json", "--etdump", "--rtol", "--atol", "--error-format"}
 
 
@@ -21,12 +21,24 @@ class Plan:
 
     args: list[str]                                       # with placeholders: index -> what to put there
     program: int | None = None                            # index of the program argument
-    inputs: list[int] = field(default_factory=list)       # indexes of --input values
+    inputs: list[int] = field(default_factory=list)       # indexes of --input files (not scalar values)
+    data: list[int] = field(default_factory=list)         # indexes of --data files
     output_dir: int | None = None
     json: int | None = None                               # a --json file (not '-')
     etdump: int | None = None
     json_stdout: bool = False
     bench: bool = False
+
+
+def _is_scalar(text: str) -> bool:
+    """A value et-run takes for a scalar input: an int, a float, true or false."""
+    if text in ("true", "false", "True", "False"):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def plan(args: list[str]) -> Plan:
@@ -46,7 +58,10 @@ def plan(args: list[str]) -> Plan:
         if a in VALUE_OPTIONS and i + 1 < len(out):
             v = i + 1
             if a == "--input":
-                p.inputs.append(v)
+                if Path(out[v]).is_file() or not _is_scalar(out[v]):
+                    p.inputs.append(v)  # a scalar input's value ("3", "true") stays as it is
+            elif a == "--data":
+                p.data.append(v)
             elif a == "--output-dir":
                 p.output_dir = v
             elif a == "--json":
@@ -68,8 +83,14 @@ def plan(args: list[str]) -> Plan:
     for v in p.inputs:
         if not Path(out[v]).is_file():
             raise InputError(f"--input {out[v]}: no such file on this machine")
-    if p.output_dir is not None and not Path(out[p.output_dir]).is_dir():
-        raise ArgumentError(f"--output-dir: {out[p.output_dir]} is not a directory")
+    for v in p.data:
+        if not Path(out[v]).is_file():
+            raise ProgramError(f"--data {out[v]}: no such file on this machine")
+    if p.output_dir is not None:  # made when missing, as et-run does
+        try:
+            Path(out[p.output_dir]).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ArgumentError(f"cannot make --output-dir {out[p.output_dir]}: {e.strerror}") from None
     for v in (p.json, p.etdump):
         if v is not None and not Path(out[v]).resolve().parent.is_dir():
             raise ArgumentError(f"{out[v - 1]}: the folder of {out[v]} does not exist")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import ArgumentError, DeviceError, EtkitError
+from ..timing import duration
 from . import etrun
 from .device import Device, RemoteRun
 
@@ -98,9 +99,8 @@ def table(outcomes: list[Outcome]) -> str:
         status = "ok" if o.returncode == 0 else f"exit {o.returncode}: {' '.join((o.error or '').split())}"
         if o.returncode == 0 and r.get("runner", {}).get("emulated"):
             status = "ok (emulated: timings say nothing about the device)"
-        rows.append((o.url, num(lat.get("p50"), ".4f"), num(lat.get("p90"), ".4f"), num(load, ".2f"),
-                     num(rss, ".1f"), status))
-    head = ("device", "p50 ms", "p90 ms", "load ms", "peak RSS MiB", "status")
+        rows.append((o.url, duration(lat.get("p50")), duration(lat.get("p90")), duration(load), num(rss, ".1f"), status))
+    head = ("device", "p50", "p90", "load", "peak RSS MiB", "status")
     width = [max(len(str(x[i])) for x in [head, *rows]) for i in range(5)]
     fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(width)) + "  {}"
     lines = [fmt.format(*head)]

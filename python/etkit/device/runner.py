@@ -17,13 +17,20 @@ from .etrun import error_for
 _INT64_MAX = 2**63 - 1
 
 
+def _spec(described: dict) -> tuple:
+    """et-run --describe's entry as the tuple etkit.runner._info takes."""
+    return (described["dtype"], described["shape"], described["dynamism"], described.get("kind", "tensor"),
+            described.get("value"))
+
+
 class DeviceRunner:
     """A program and one of its methods on a device. Each call runs et-run
     there (the program is pushed once; the device keeps it by content hash).
     Results are numpy arrays and the dicts etkit.Runner returns; et-run's
     failures raise the classes etkit.Runner raises, the device's DeviceError."""
 
-    def __init__(self, device, path: str | os.PathLike, method: str = "forward", threads: int | None = None) -> None:
+    def __init__(self, device, path: str | os.PathLike, method: str = "forward", threads: int | None = None,
+                 data: str | os.PathLike | Sequence[str | os.PathLike] | None = None) -> None:
         try:
             self._path = Path(os.fsdecode(path))
         except TypeError:
@@ -34,12 +41,17 @@ class DeviceRunner:
             threads = _int("threads", threads, 1, 2**31 - 1)
         if not self._path.is_file():
             raise ProgramError(f"cannot open {self._path}: no such file")
+        if data is None:
+            data = []
+        elif isinstance(data, (str, bytes, os.PathLike)):
+            data = [data]
+        self._data = [os.fsdecode(d) for d in data]
         self.device = device
         self.method = method
         self._threads = threads
         described = json.loads(self._et(["--describe"]).stdout)  # also checks program and method, as Runner does
-        self._inputs = [_info((s["dtype"], s["shape"], s["dynamism"])) for s in described["inputs"]]
-        self._outputs = [_info((s["dtype"], s["shape"], s["dynamism"])) for s in described["outputs"]]
+        self._inputs = [_info(_spec(s)) for s in described["inputs"]]
+        self._outputs = [_info(_spec(s)) for s in described["outputs"]]
 
     def __repr__(self) -> str:
         return f"DeviceRunner({self.device.url!r}, {str(self._path)!r}, method={self.method!r})"
@@ -68,7 +80,8 @@ class DeviceRunner:
                 np.save(Path(tmp) / f"input_{i}.npy", x)
                 given += ["--input", str(Path(tmp) / f"input_{i}.npy")]
             threads = ["--threads", str(self._threads)] if self._threads else []
-            done = self.device.run_et([str(self._path), "--method", self.method, *threads, *given, *args,
+            data = [a for d in self._data for a in ("--data", d)]
+            done = self.device.run_et([str(self._path), "--method", self.method, *threads, *data, *given, *args,
                                        *(["--output-dir", outdir] if outdir else [])],
                                       extra=["--error-format", "json"])
         if done.returncode != 0:
@@ -81,10 +94,14 @@ class DeviceRunner:
             return []
         if isinstance(inputs, np.ndarray) or not isinstance(inputs, (list, tuple)):
             raise InputError(f"inputs must be a list of numpy arrays, got {type(inputs).__name__}")
+        checked = []
         for i, x in enumerate(inputs):
+            if isinstance(x, (bool, int, float, np.generic)):  # a scalar input's value, as Runner takes it
+                x = np.asarray(x)
             if not isinstance(x, np.ndarray):
                 raise InputError(f"input {i} is a {type(x).__name__}, not a numpy array")
-        return list(inputs)
+            checked.append(x)
+        return checked
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Runs the method once on the device; returns its outputs."""

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "etkit/result.h"
+#include "etkit/tensor.h"
 
 namespace etkit {
 
@@ -22,6 +23,8 @@ struct ValueDescription {
   std::string dtype;     ///< numpy-style ("float32"), else the schema's name in lower case
   std::vector<int64_t> shape;  ///< for a dynamic tensor, its upper bound
   std::string dynamism;  ///< "static", "bounded" or "unbounded"
+  /// For a scalar (kind "int", "float", "bool"): the value it was exported with.
+  ScalarValue value;
 };
 
 /// One delegate of a method: a backend's payload and the calls into it.
@@ -46,6 +49,8 @@ struct MethodDescription {
   std::vector<DelegateDescription> delegates;
   /// Planned activation memory: every non-constant buffer but the reserved first.
   uint64_t planned_memory_bytes = 0;
+  /// Names of the tensors whose bytes the program keeps in a .ptd file.
+  std::vector<std::string> external_data;
 };
 
 /// Bytes of the file by part; the parts add up to `file`.

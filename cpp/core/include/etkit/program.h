@@ -41,7 +41,11 @@ class Program {
  public:
   /// Maps the file and parses the program header. Fails with kIo when the file
   /// can't be read, kInvalidProgram when it is not an ExecuTorch program.
-  [[nodiscard]] static Result<std::unique_ptr<Program>> load(const std::string& path);
+  /// `data_paths`: .ptd files holding tensors the program keeps outside
+  /// itself (weights exported with external constants), checked and mapped
+  /// the same way and handed to every method the program loads.
+  [[nodiscard]] static Result<std::unique_ptr<Program>> load(const std::string& path,
+                                                             const std::vector<std::string>& data_paths = {});
 
   ~Program();
   Program(const Program&) = delete;

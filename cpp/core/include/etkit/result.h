@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -67,8 +68,16 @@ class [[nodiscard]] Result {
   std::variant<T, Error> v_;
 };
 
-inline Error make_error(ErrorCode code, std::string message) {
-  return Error{code, std::move(message)};
+/// `text` safe to print: valid UTF-8 with no control characters. Bytes that
+/// are not (invalid UTF-8, C0 and C1 controls, DEL, bidirectional overrides)
+/// become `\xNN`. Messages quote names read from untrusted files (method,
+/// operator and data keys, the runtime's log): a crafted file must not reach
+/// the terminal with escape sequences.
+std::string printable(std::string_view text);
+
+/// An error whose message is made printable (see printable()).
+inline Error make_error(ErrorCode code, const std::string& message) {
+  return Error{code, printable(message)};
 }
 
 }  // namespace etkit

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <executorch/runtime/core/exec_aten/exec_aten.h>
@@ -31,6 +32,17 @@ int64_t element_count(const std::vector<int64_t>& shape);
 /// How the shape of a method's input or output may change between runs.
 enum class Dynamism { kStatic, kBounded, kUnbounded };
 
+/// What a method's input or output is. Scalars (an int, a float, a bool)
+/// are passed as 0-d tensors of int64, float64 or bool.
+enum class ValueKind { kTensor, kInt, kFloat, kBool, kNone, kOther };
+/// "tensor", "int", "float", "bool", "none", "other".
+const char* value_kind_name(ValueKind kind);
+
+/// A scalar value: nothing, an int, a float or a bool.
+using ScalarValue = std::variant<std::monostate, int64_t, double, bool>;
+/// "3", "0.5", "true"; "" for nothing.
+std::string scalar_string(const ScalarValue& value);
+
 /// dtype and shape of one input or output of a method.
 /// For a bounded dynamic tensor, `shape` is its upper bound.
 struct TensorSpec {
@@ -38,9 +50,16 @@ struct TensorSpec {
   std::vector<int64_t> shape;
   Dynamism dynamism = Dynamism::kStatic;
   bool memory_planned = true;
+  ValueKind kind = ValueKind::kTensor;
+  /// For a scalar input: the value the program was exported with. ExecuTorch
+  /// specialises scalar inputs, so every run must pass this value again.
+  ScalarValue exported;
+
+  bool is_scalar() const { return kind == ValueKind::kInt || kind == ValueKind::kFloat || kind == ValueKind::kBool; }
 
   size_t nbytes() const { return static_cast<size_t>(element_count(shape)) * dtype_size(dtype); }
-  /// "float32[1, 20]", with "<=" before the shape when it is an upper bound.
+  /// "float32[1, 20]", with "<=" before the shape when it is an upper bound;
+  /// "int", or "int = 3" when the exported value is known, for a scalar.
   std::string to_string() const;
 };
 
@@ -69,13 +88,25 @@ struct HostTensor {
 };
 
 /// Checks that `given` fits `spec`: same dtype, rank and shape, or within the
-/// bounds of a dynamic input. `what` names the tensor in the message.
+/// bounds of a dynamic input; for a scalar, one value of a fitting kind (an
+/// integer for an int, a number for a float) equal to the exported one.
+/// `what` names the tensor in the message.
 Status check_fits(const TensorSpec& spec, const TensorView& given, const std::string& what);
 /// The same, naming the tensor only when it does not fit (for per-inference checks).
 Status check_fits(const TensorSpec& spec, const TensorView& given, const std::function<std::string()>& what);
 
+/// The value of a one-element tensor as the scalar `kind` takes; nullopt when
+/// it is not one value of a fitting dtype.
+std::optional<ScalarValue> scalar_of(const TensorView& given, ValueKind kind);
+/// A 0-d tensor holding a scalar (int64, float64 or bool).
+HostTensor scalar_tensor(const ScalarValue& value);
+/// Parses a scalar as the command line gives it ("3", "-1.5", "true"), as the
+/// kind `kind` takes; nullopt when it is not one.
+std::optional<ScalarValue> parse_scalar(const std::string& text, ValueKind kind);
+
 /// Seeded inputs for a spec: floats uniform in [-1, 1), integers in [0, 10),
-/// booleans fair coin flips. Same seed, same bytes, on every platform.
+/// booleans fair coin flips. Same seed, same bytes, on every platform. A
+/// scalar input gets its exported value (the only one the runtime accepts).
 HostTensor random_tensor(const TensorSpec& spec, uint64_t seed);
 
 }  // namespace etkit

@@ -29,4 +29,11 @@ struct VerifyLimits {
 /// Fails with kInvalidProgram and a message naming the first problem found.
 [[nodiscard]] Status verify_program(const uint8_t* data, size_t size, const VerifyLimits& limits = {});
 
+/// Checks a whole .ptd file (ExecuTorch's FlatTensor: weights kept apart from
+/// the program) held in memory: its headers, the flatbuffer against the
+/// schema, and that every named tensor's layout is sane and its bytes lie
+/// within its segment, within the file. The runtime reads these unchecked.
+/// Fails with kInvalidProgram and a message naming the first problem found.
+[[nodiscard]] Status verify_data_file(const uint8_t* data, size_t size, const VerifyLimits& limits = {});
+
 }  // namespace etkit
