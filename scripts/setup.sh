@@ -49,7 +49,11 @@ $py -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.28" n
 # scripts/build-wheel.sh: wheel tags and the manylinux check.
 $py -m pip install -q auditwheel wheel
 # etkit compare's optional runtimes and plot (also what the tests of compare use).
-$py -m pip install -q onnx onnxruntime onnxscript matplotlib
+# LiteRT: litert-torch converts (no TensorFlow), ai-edge-litert runs; both
+# accept torch 2.13. Its xdsl pins typing-extensions<4.13, which the cattrs
+# already here (26.x, from executorch's coremltools) refuses: naming cattrs
+# lets pip pick one that fits both (25.x) instead of leaving a conflict.
+$py -m pip install -q onnx onnxruntime onnxscript matplotlib litert-torch==0.10.0 ai-edge-litert==2.3.0 cattrs
 
 echo "setup: building and installing etkit (C++ core, et-run, Python module)"
 # No build isolation: the build needs the executorch wheel's C++ SDK, which is

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import importlib.util
 import json
+import sys
 
 import pytest
 
@@ -21,7 +23,7 @@ def test_rows_cover_each_runtime_and_match_eager(tmp_path):
     result = _fast(workdir=tmp_path, variants=("portable", "xnnpack"))
     by_name = {r.name: r for r in result.rows}
     assert set(by_name) == {"et-run portable", "et-run xnnpack", "executorch Python runtime", "eager PyTorch",
-                            "ONNX Runtime (CPU)"}
+                            "ONNX Runtime (CPU)", "LiteRT (XNNPACK)"}
     for name in ("et-run portable", "et-run xnnpack", "executorch Python runtime"):
         row = by_name[name]
         assert row.p50_ms > 0 and row.p90_ms >= row.p50_ms and row.iterations >= 20
@@ -29,7 +31,40 @@ def test_rows_cover_each_runtime_and_match_eager(tmp_path):
         assert row.file_bytes > 0 and row.load_ms > 0
     ort = by_name["ONNX Runtime (CPU)"]
     assert ort.note or ort.max_abs_error < 1e-5
+    lite = by_name["LiteRT (XNNPACK)"]
+    assert lite.note.startswith("skipped: ") or lite.max_abs_error < 1e-5
     assert result.threads == 1 and result.machine["executorch"] == "1.5.1"
+
+
+HAS_LITERT = all(importlib.util.find_spec(m) for m in compare.LITERT_PACKAGES)
+
+
+@pytest.mark.skipif(not HAS_LITERT, reason="LiteRT is not installed (pip install litert-torch ai-edge-litert)")
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "mobile-cnn" else n
+                                  for n in zoo.MODELS])
+def test_litert_matches_eager_on_zoo_models(name, tmp_path):
+    model, example = zoo.build(name)
+    result = compare.compare(model, example, name=name, workdir=tmp_path, variants=("xnnpack",), onnx=False,
+                             iterations=20, min_seconds=0)
+    lite = [r for r in result.rows if r.runtime == "litert"]
+    assert len(lite) == 1, result.rows
+    row = lite[0]
+    assert not row.note, row.note
+    assert row.max_abs_error < 1e-4, row.max_abs_error
+    assert row.p50_ms > 0 and row.p90_ms >= row.p50_ms and row.iterations >= 20
+    assert row.load_ms > 0 and row.file_bytes == (tmp_path / f"{name}.tflite").stat().st_size
+    assert result.machine["ai-edge-litert"] and result.machine["litert-torch"]
+
+
+@pytest.mark.parametrize("hidden, package", [("ai_edge_litert", "ai-edge-litert"), ("litert_torch", "litert-torch")])
+def test_litert_absent_names_the_package_and_the_rest_runs(hidden, package, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, hidden, None)  # import raises ImportError, as when it is not installed
+    result = _fast(workdir=tmp_path, variants=("xnnpack",), onnx=False)
+    lite = [r for r in result.rows if r.runtime == "litert"][0]
+    assert lite.p50_ms is None and lite.note == f"skipped: {package} not installed (pip install {package})"
+    assert f"pip install {package}" in compare.format_table(result)
+    assert [r.name for r in result.rows if r.p50_ms] == ["et-run xnnpack", "executorch Python runtime",
+                                                         "eager PyTorch"]
 
 
 def test_onnxruntime_absent_is_a_note_not_a_failure(tmp_path, monkeypatch):
@@ -56,7 +91,7 @@ def test_bad_arguments(tmp_path):
 
 def test_command_writes_json_and_plot(tmp_path, capsys):
     code = cli.main(["compare", "tiny-classifier", "-o", str(tmp_path), "--variants", "xnnpack", "--iterations", "10",
-                     "--min-seconds", "0", "--no-onnx"])
+                     "--min-seconds", "0", "--no-onnx", "--no-litert"])
     assert code == 0
     out = capsys.readouterr()
     assert "et-run xnnpack" in out.out and "[1/" in out.err  # table and progress

@@ -155,7 +155,7 @@ def cmd_compare(args) -> int:
     with opened as device:
         result = cmp.compare(model, example, name=name, workdir=outdir / "work", threads=args.threads,
                              variants=tuple(args.variants), min_seconds=args.min_seconds, iterations=args.iterations,
-                             onnx=not args.no_onnx, device=device,
+                             onnx=not args.no_onnx, litert=not args.no_litert, device=device,
                              progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(cmp.format_table(result))
     (outdir / "compare.json").write_text(json.dumps(result.to_dict(), indent=2))
@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=_positive_int, default=100, help="at least this many timed runs each")
     p.add_argument("--min-seconds", type=_non_negative_float, default=1.0, help="at least this long timing each")
     p.add_argument("--no-onnx", action="store_true", help="leave ONNX Runtime out")
+    p.add_argument("--no-litert", action="store_true", help="leave LiteRT (litert-torch + ai-edge-litert) out")
     p.add_argument("--input-shape", action="append", metavar="1x3x224x224", help="float32 example input shape")
     p.add_argument("--device", metavar="URL", help="time the et-run variants on this device (ssh://[user@]host[:port], "
                                                    "adb, adb://SERIAL, local), leaving the host-only runtimes out")

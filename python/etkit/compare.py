@@ -1,8 +1,8 @@
 """etkit compare: one model, several ways to deploy it, measured side by side.
 
 Exports the model for portable kernels, XNNPACK fp32 and XNNPACK int8, times
-each with et-run, and beside them the executorch Python runtime, eager PyTorch
-and ONNX Runtime (when installed), all at one thread count. Writes a JSON
+each with et-run, and beside them the executorch Python runtime, eager PyTorch,
+ONNX Runtime and LiteRT (each when installed), all at one thread count. Writes a JSON
 report and a PNG plot; returns the rows.
 
 With a device (etkit.Device or its URL), et-run runs there through the device
@@ -43,7 +43,7 @@ VARIANTS = {
 @dataclass
 class Row:
     name: str                      # what ran: "et-run xnnpack", "eager PyTorch", ...
-    runtime: str                   # et-run, executorch-python, pytorch, onnxruntime
+    runtime: str                   # et-run, executorch-python, pytorch, onnxruntime, litert
     p50_ms: float | None = None
     p90_ms: float | None = None
     iterations: int = 0
@@ -90,7 +90,8 @@ def machine_info() -> dict:
     except OSError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
-            "executorch": ver("executorch"), "onnxruntime": ver("onnxruntime"), "etkit": ver("etkit"),
+            "executorch": ver("executorch"), "onnxruntime": ver("onnxruntime"), "ai-edge-litert": ver("ai-edge-litert"),
+            "litert-torch": ver("litert-torch"), "etkit": ver("etkit"),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
@@ -131,7 +132,7 @@ def device_name(c: Comparison) -> str:
 
 def compare(model, example_inputs: tuple, *, name: str, workdir: str | os.PathLike, threads: int = 1,
             variants: tuple[str, ...] = ("portable", "xnnpack", "xnnpack-int8"), min_seconds: float = 1.0,
-            iterations: int = 100, onnx: bool = True, device: Device | str | None = None,
+            iterations: int = 100, onnx: bool = True, litert: bool = True, device: Device | str | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Measures ``model`` every way etkit knows to run it. See the module doc.
 
@@ -155,15 +156,15 @@ def compare(model, example_inputs: tuple, *, name: str, workdir: str | os.PathLi
 
         with Device(device, progress=progress) as opened:
             return compare(model, example_inputs, name=name, workdir=workdir, threads=threads, variants=variants,
-                           min_seconds=min_seconds, iterations=iterations, onnx=onnx, device=opened,
-                           progress=progress)
+                           min_seconds=min_seconds, iterations=iterations, onnx=onnx, litert=litert,
+                           device=opened, progress=progress)
     # Reach the device before the exports (minutes for int8): a dead one fails now.
     probed = None if device is None else {k: v for k, v in device.probe().items() if k != "cache"}
     run_et = _et_runner(device)
     where = "host" if device is None else device.url
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    steps = len(variants) + (0 if device is not None else 2 + int(onnx))
+    steps = len(variants) + (0 if device is not None else 2 + int(onnx) + int(litert))
     step = iter(range(1, steps + 1))
 
     def say(msg: str) -> None:
@@ -222,6 +223,9 @@ def compare(model, example_inputs: tuple, *, name: str, workdir: str | os.PathLi
     if onnx:
         say("ONNX Runtime")
         result.rows.append(_onnxruntime(model, example_inputs, inputs, eager_out, threads, timing, workdir, name))
+    if litert:
+        say("LiteRT")
+        result.rows.append(_litert(model, example_inputs, inputs, eager_out, threads, timing, workdir, name))
     return result
 
 
@@ -275,6 +279,74 @@ def _onnxruntime(model, example_inputs, inputs, eager_out, threads: int, timing:
     feed = {i.name: x for i, x in zip(session.get_inputs(), inputs)}
     got = session.run(None, feed)
     measured = time_calls(lambda: session.run(None, feed), **timing)
+    row.p50_ms, row.p90_ms = measured["latency_ms"]["p50"], measured["latency_ms"]["p90"]
+    row.iterations, row.file_bytes = measured["iterations"], path.stat().st_size
+    row.max_abs_error = _max_error(got, eager_out)
+    return row
+
+
+# LiteRT needs two packages: the converter (torch -> .tflite) and the runtime.
+LITERT_PACKAGES = {"litert_torch": "litert-torch", "ai_edge_litert": "ai-edge-litert"}
+
+
+def _missing_litert() -> list[str]:
+    """The pip names of LiteRT's packages that do not import."""
+    import importlib
+
+    missing = []
+    for module, package in LITERT_PACKAGES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(package)
+    return missing
+
+
+def _litert(model, example_inputs, inputs, eager_out, threads: int, timing: dict, workdir: Path, name: str) -> Row:
+    """Converted by litert-torch (no TensorFlow), run by ai-edge-litert's
+    interpreter with its default XNNPACK delegate at ``threads`` threads. The
+    timed call is invoke() on inputs set once, as et-run's loop runs the
+    method on inputs set once."""
+    row = Row("LiteRT (XNNPACK)", "litert")
+    missing = _missing_litert()
+    if missing:
+        row.note = f"skipped: {' and '.join(missing)} not installed (pip install {' '.join(missing)})"
+        return row
+    import litert_torch
+    from ai_edge_litert.interpreter import Interpreter
+
+    import logging
+
+    litert_torch.config.show_progress = False  # it prints a line per conversion stage
+    path = workdir / f"{name}.tflite"
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # it warns on the root logger that int64 inputs become int32
+    try:
+        litert_torch.convert(model, tuple(example_inputs)).export(str(path))
+    except Exception as e:  # converter failures vary; report, don't abort the comparison
+        row.note = f"skipped: litert_torch.convert failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        return row
+    finally:
+        root.setLevel(level)
+    start = time.perf_counter()
+    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    signature = interpreter.get_signature_list()
+    key = next(iter(signature))
+    runner = interpreter.get_signature_runner(key)
+    # The signature's names are in the model's argument order; its runner
+    # holds the tensors, so drop it before allocating the interpreter's own.
+    in_details = [runner.get_input_details()[n] for n in signature[key]["inputs"]]
+    out_index = [runner.get_output_details()[n]["index"] for n in signature[key]["outputs"]]
+    del runner
+    interpreter.allocate_tensors()
+    row.load_ms = (time.perf_counter() - start) * 1e3
+    for detail, x in zip(in_details, inputs):
+        # int64 model inputs become int32 in a .tflite (litert-torch's default).
+        interpreter.set_tensor(detail["index"], x.astype(detail["dtype"], copy=False))
+    interpreter.invoke()
+    got = [interpreter.get_tensor(i) for i in out_index]
+    measured = time_calls(interpreter.invoke, **timing)
     row.p50_ms, row.p90_ms = measured["latency_ms"]["p50"], measured["latency_ms"]["p90"]
     row.iterations, row.file_bytes = measured["iterations"], path.stat().st_size
     row.max_abs_error = _max_error(got, eager_out)
