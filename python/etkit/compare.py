@@ -302,6 +302,28 @@ def _missing_litert() -> list[str]:
     return missing
 
 
+def load_litert(path: str | os.PathLike, inputs: list[np.ndarray], threads: int):
+    """A .tflite loaded in ai-edge-litert's interpreter (default XNNPACK
+    delegate, ``threads`` threads) with ``inputs`` set: returns (invoke,
+    outputs), where outputs() reads the output arrays of the last invoke."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    signature = interpreter.get_signature_list()
+    key = next(iter(signature))
+    runner = interpreter.get_signature_runner(key)
+    # The signature's names are in the model's argument order; its runner
+    # holds the tensors, so drop it before allocating the interpreter's own.
+    in_details = [runner.get_input_details()[n] for n in signature[key]["inputs"]]
+    out_index = [runner.get_output_details()[n]["index"] for n in signature[key]["outputs"]]
+    del runner
+    interpreter.allocate_tensors()
+    for detail, x in zip(in_details, inputs):
+        # int64 model inputs become int32 in a .tflite (litert-torch's default).
+        interpreter.set_tensor(detail["index"], x.astype(detail["dtype"], copy=False))
+    return interpreter.invoke, lambda: [interpreter.get_tensor(i) for i in out_index]
+
+
 def _litert(model, example_inputs, inputs, eager_out, threads: int, timing: dict, workdir: Path, name: str) -> Row:
     """Converted by litert-torch (no TensorFlow), run by ai-edge-litert's
     interpreter with its default XNNPACK delegate at ``threads`` threads. The
@@ -312,10 +334,9 @@ def _litert(model, example_inputs, inputs, eager_out, threads: int, timing: dict
     if missing:
         row.note = f"skipped: {' and '.join(missing)} not installed (pip install {' '.join(missing)})"
         return row
-    import litert_torch
-    from ai_edge_litert.interpreter import Interpreter
-
     import logging
+
+    import litert_torch
 
     litert_torch.config.show_progress = False  # it prints a line per conversion stage
     path = workdir / f"{name}.tflite"
@@ -330,23 +351,11 @@ def _litert(model, example_inputs, inputs, eager_out, threads: int, timing: dict
     finally:
         root.setLevel(level)
     start = time.perf_counter()
-    interpreter = Interpreter(model_path=str(path), num_threads=threads)
-    signature = interpreter.get_signature_list()
-    key = next(iter(signature))
-    runner = interpreter.get_signature_runner(key)
-    # The signature's names are in the model's argument order; its runner
-    # holds the tensors, so drop it before allocating the interpreter's own.
-    in_details = [runner.get_input_details()[n] for n in signature[key]["inputs"]]
-    out_index = [runner.get_output_details()[n]["index"] for n in signature[key]["outputs"]]
-    del runner
-    interpreter.allocate_tensors()
+    invoke, outputs = load_litert(path, inputs, threads)
     row.load_ms = (time.perf_counter() - start) * 1e3
-    for detail, x in zip(in_details, inputs):
-        # int64 model inputs become int32 in a .tflite (litert-torch's default).
-        interpreter.set_tensor(detail["index"], x.astype(detail["dtype"], copy=False))
-    interpreter.invoke()
-    got = [interpreter.get_tensor(i) for i in out_index]
-    measured = time_calls(interpreter.invoke, **timing)
+    invoke()
+    got = outputs()
+    measured = time_calls(invoke, **timing)
     row.p50_ms, row.p90_ms = measured["latency_ms"]["p50"], measured["latency_ms"]["p90"]
     row.iterations, row.file_bytes = measured["iterations"], path.stat().st_size
     row.max_abs_error = _max_error(got, eager_out)
