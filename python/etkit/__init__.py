@@ -20,6 +20,7 @@ from .errors import (
 from .exporter import Accuracy, ExportReport, export
 from .inspection import inspect
 from .runner import Runner, TensorInfo
+from .tuning import Candidate, TuneError, TuneReport, tune
 from .device import Device
 
 __version__ = "0.1.0"
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Accuracy",
     "ArgumentError",
+    "Candidate",
     "Device",
     "DeviceError",
     "EtkitError",
@@ -40,6 +42,9 @@ __all__ = [
     "Runner",
     "SpecError",
     "TensorInfo",
+    "TuneError",
+    "TuneReport",
     "export",
     "inspect",
+    "tune",
 ]

@@ -48,6 +48,7 @@ def _progress_printer():
 
 
 def cmd_export(args) -> int:
+    _check_tune_flags(args)
     _quiet_export_libraries("export")
     from . import spec as spec_mod
     from .exporter import export, load_calibration, parse_dynamic
@@ -57,14 +58,59 @@ def cmd_export(args) -> int:
     dynamic = parse_dynamic(args.dynamic, example) if args.dynamic else None
     calibration = None
     if args.calibration:
-        if args.quantize != "int8":
+        if args.quantize != "int8" and not args.tune:
             raise ArgumentError("--calibration is for --quantize int8 (static quantization)")
         calibration = load_calibration(args.calibration, example, dynamic)
+    if args.tune:
+        return _export_tuned(args, model, example, calibration, dynamic)
     print(f"exporting {args.spec} ({args.backend}{', ' + args.quantize if args.quantize else ''})", file=sys.stderr)
     report = export(model, example, args.output, backend=args.backend, quantize=args.quantize,
                     calibration=calibration, dynamic_shapes=dynamic, verify=not args.no_verify,
                     bundled_program=args.bundled_program, progress=_progress_printer())
     print(report.summary())
+    return 0
+
+
+def _check_tune_flags(args) -> None:
+    """--tune's own flags need --tune; --tune picks the quantization itself."""
+    if args.tune:
+        if args.quantize:
+            raise ArgumentError("--tune picks the quantization itself: drop --quantize (or name --candidates)")
+        if args.bundled_program or args.no_verify:
+            raise ArgumentError("--bundled-program and --no-verify don't go with --tune")
+        return
+    flags = (("--max-error", args.max_error), ("--min-cosine", args.min_cosine), ("--threads", args.threads),
+             ("--json", args.json), ("--device", args.device), ("--candidates", args.candidates))
+    given = [flag for flag, value in flags if value is not None]
+    if given:
+        raise ArgumentError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for --tune")
+
+
+def _export_tuned(args, model, example, calibration, dynamic) -> int:
+    """etkit export --tune: the candidates, timed here or on --device, the fastest accurate one to -o."""
+    import json
+
+    from .tuning import DEFAULT_MIN_COSINE, CANDIDATES, TuneError, tune
+
+    min_cosine = args.min_cosine
+    if min_cosine is None and args.max_error is None:
+        min_cosine = DEFAULT_MIN_COSINE
+    print(f"tuning {args.spec} ({args.backend}): {', '.join(args.candidates or CANDIDATES)}", file=sys.stderr)
+    try:
+        report = tune(model, example, args.output, candidates=tuple(args.candidates or CANDIDATES),
+                      max_error=args.max_error, min_cosine=min_cosine, backend=args.backend,
+                      threads=args.threads or 1, calibration=calibration, dynamic_shapes=dynamic, device=args.device,
+                      progress=_progress_printer())
+    except TuneError as e:
+        print(e.report.table())
+        if args.json:
+            Path(args.json).write_text(json.dumps(e.report.to_dict(), indent=2))
+        raise
+    print(report.table())
+    print(f"wrote {report.path} ({report.chosen})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2))
+        print(f"wrote {args.json}")
     return 0
 
 
@@ -182,6 +228,30 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _add_tune_flags(p: argparse.ArgumentParser) -> None:
+    from .tuning import CANDIDATES, DEFAULT_MIN_COSINE
+
+    g = p.add_argument_group(
+        "tuning (--tune)",
+        "Export every candidate (fp32, static int8, int8-dynamic where it quantizes anything), time each with "
+        "et-run's loop (Runner.benchmark) on this machine or on --device, and write to -o the fastest whose "
+        "outputs stay within the accuracy bounds against eager PyTorch, measured on the example inputs and up to "
+        "16 --calibration samples. Prints the candidates' table, the chosen one marked with '*'.")
+    g.add_argument("--tune", action="store_true", help="choose the variant by measurement (see above)")
+    g.add_argument("--candidates", nargs="+", choices=list(CANDIDATES), help="the variants to try (default: all)")
+    g.add_argument("--max-error", type=_non_negative_float, metavar="E",
+                   help="largest absolute error against eager PyTorch allowed (default: no bound; it depends on "
+                        "the outputs' scale)")
+    g.add_argument("--min-cosine", type=float, metavar="C",
+                   help=f"lowest cosine similarity with eager PyTorch's outputs allowed (default {DEFAULT_MIN_COSINE}"
+                        " when --max-error is not given; with both, both must hold)")
+    g.add_argument("--threads", type=_positive_int, help="threads to time with (default 1)")
+    g.add_argument("--json", metavar="PATH", help="also write the candidates as JSON")
+    g.add_argument("--device", metavar="URL",
+                   help="time (and check the outputs) on this device: ssh://[user@]host[:port], adb, adb://SERIAL, "
+                        "local; the runner is built for it as for etkit remote")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import exporter as export_mod
     from . import zoo
@@ -206,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bundled-program", metavar="FILE.bpte",
                    help="also write a bundled program: the .pte plus the example inputs and eager outputs, "
                         "for et-run --verify")
+    _add_tune_flags(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("inspect", help="describe a .pte: methods, inputs, operators, delegates, sizes")
