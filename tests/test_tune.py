@@ -58,7 +58,7 @@ def test_choice_is_a_candidate_within_the_default_bound(tmp_path):
 
 def test_too_strict_error_bound_excludes_int8(tmp_path):
     # fp32 is within ~1e-7 of eager here; int8 is ~1e-3 away.
-    report = _tune(tmp_path, max_error=1e-5, min_cosine=None)
+    report = _tune(tmp_path, max_error=1e-5)  # a bound given replaces the default cosine
     assert report.chosen == "fp32"
     _check_choice(report, tmp_path / "tuned.pte")
     for c in report.candidates:
@@ -76,7 +76,7 @@ def test_too_strict_cosine_bound_excludes_int8(tmp_path):
 def test_nothing_within_the_bounds_is_a_clear_error(tmp_path):
     with pytest.raises(etkit.TuneError, match=r"no candidate meets the accuracy bounds \(max \|error\| <= 1e-06\)"
                                               r": int8: max \|error\|") as info:
-        _tune(tmp_path, candidates=("int8",), max_error=1e-6, min_cosine=None)
+        _tune(tmp_path, candidates=("int8",), max_error=1e-6)
     assert isinstance(info.value, etkit.ExportError)
     assert [c.name for c in info.value.report.candidates] == ["int8"]
     assert not (tmp_path / "tuned.pte").exists()
@@ -97,8 +97,8 @@ def test_a_quantization_that_changes_nothing_is_not_applicable(tmp_path):
 def test_bad_arguments(tmp_path):
     with pytest.raises(etkit.ArgumentError, match="min_cosine must be a number from -1 to 1"):
         _tune(tmp_path, min_cosine=2)
-    with pytest.raises(etkit.ArgumentError, match="give an accuracy bound"):
-        _tune(tmp_path, min_cosine=None)
+    with pytest.raises(etkit.ArgumentError, match="max_error must be a number, 0 or more"):
+        _tune(tmp_path, max_error=-1)
     with pytest.raises(etkit.ArgumentError, match="unknown candidate"):
         _tune(tmp_path, candidates=("fp16",))
     with pytest.raises(etkit.ArgumentError, match="threads must be"):

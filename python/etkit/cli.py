@@ -90,15 +90,12 @@ def _export_tuned(args, model, example, calibration, dynamic) -> int:
     """etkit export --tune: the candidates, timed here or on --device, the fastest accurate one to -o."""
     import json
 
-    from .tuning import DEFAULT_MIN_COSINE, CANDIDATES, TuneError, tune
+    from .tuning import CANDIDATES, TuneError, tune
 
-    min_cosine = args.min_cosine
-    if min_cosine is None and args.max_error is None:
-        min_cosine = DEFAULT_MIN_COSINE
     print(f"tuning {args.spec} ({args.backend}): {', '.join(args.candidates or CANDIDATES)}", file=sys.stderr)
     try:
         report = tune(model, example, args.output, candidates=tuple(args.candidates or CANDIDATES),
-                      max_error=args.max_error, min_cosine=min_cosine, backend=args.backend,
+                      max_error=args.max_error, min_cosine=args.min_cosine, backend=args.backend,
                       threads=args.threads or 1, calibration=calibration, dynamic_shapes=dynamic, device=args.device,
                       progress=_progress_printer())
     except TuneError as e:

@@ -29,11 +29,11 @@ if TYPE_CHECKING:
 
 # name -> the exporter's quantize mode.
 CANDIDATES = {"fp32": None, "int8": "int8", "int8-dynamic": "int8-dynamic"}
-# A cosine of 0.999 keeps the usual int8 result of a well-calibrated model
-# (0.9999 and up on the built-in models) and refuses a broken one; a largest
-# absolute error depends on the model's output scale, so it has no default.
+# The bound when none is given. A cosine of 0.999 keeps the usual int8 result
+# of a well-calibrated model (0.9999 and up on the built-in models) and refuses
+# a broken one; a largest absolute error depends on the model's output scale,
+# so it has no default.
 DEFAULT_MIN_COSINE = 0.999
-DEFAULT_MAX_ERROR = None
 # How many calibration samples the accuracy check also runs, besides the example.
 MAX_EVAL_SAMPLES = 16
 
@@ -118,8 +118,6 @@ def check_bounds(max_error: float | None, min_cosine: float | None) -> None:
         raise ArgumentError(f"max_error must be a number, 0 or more, got {max_error!r}")
     if min_cosine is not None and not (isinstance(min_cosine, (int, float)) and -1 <= min_cosine <= 1):
         raise ArgumentError(f"min_cosine must be a number from -1 to 1, got {min_cosine!r}")
-    if max_error is None and min_cosine is None:
-        raise ArgumentError("give an accuracy bound: max_error, min_cosine or both")
 
 
 def _eval_inputs(example: tuple, calibration: Iterable | None) -> list[tuple]:
@@ -165,8 +163,8 @@ def tune(
     path: str | os.PathLike,
     *,
     candidates: Sequence[str] = tuple(CANDIDATES),
-    max_error: float | None = DEFAULT_MAX_ERROR,
-    min_cosine: float | None = DEFAULT_MIN_COSINE,
+    max_error: float | None = None,
+    min_cosine: float | None = None,
     backend: str = "xnnpack",
     threads: int = 1,
     calibration: Iterable | None = None,
@@ -184,7 +182,8 @@ def tune(
     etkit.Device or its URL, that device's runner) at ``threads`` threads, and
     writes to ``path`` the fastest (lowest p50) whose outputs meet every bound
     given: largest absolute error against eager PyTorch at most ``max_error``,
-    cosine similarity at least ``min_cosine`` (pass None to drop a bound).
+    cosine similarity at least ``min_cosine``; with neither,
+    ``min_cosine=DEFAULT_MIN_COSINE`` (0.999).
     Accuracy is measured on the example inputs and up to 16 calibration
     samples, with the program's own runner.
 
@@ -200,6 +199,8 @@ def tune(
     require_export("etkit.tune")
     from .exporter import BACKENDS, _as_tuple, _write, export
 
+    if max_error is None and min_cosine is None:
+        min_cosine = DEFAULT_MIN_COSINE
     check_bounds(max_error, min_cosine)
     unknown = [c for c in candidates if c not in CANDIDATES]
     if unknown or not candidates:
@@ -289,13 +290,13 @@ def tune(
         # inaccurate ones too: the table shows what accuracy would cost).
         p50s: dict[str, list[float]] = {n: [] for n in runners}
         p90s: dict[str, list[float]] = {n: [] for n in runners}
+        by_name = {c.name: c for c in report.candidates}
         for r in range(rounds):
             for name, runner in runners.items():
                 say(f"time {name} (round {r + 1}/{rounds}, {threads} thread(s) on {report.where})")
                 bench = runner.benchmark(warmup=warmup, iterations=iterations, min_seconds=min_seconds)
                 p50s[name].append(bench["latency_ms"]["p50"])
                 p90s[name].append(bench["latency_ms"]["p90"])
-                by_name = {c.name: c for c in report.candidates}
                 by_name[name].iterations += bench["iterations"]
         for cand in report.candidates:
             if cand.name in p50s:
