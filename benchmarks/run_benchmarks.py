@@ -91,10 +91,12 @@ def speed_goals(pte: Path, threads: int, rounds: int, calls: int) -> dict:
     }
 
 
-def litert_ratios(work: Path, names: list[str], thread_counts: list[int], rounds: int, min_seconds: float) -> list[dict]:
+def litert_ratios(work: Path, names: list[str], thread_counts: list[int], rounds: int,
+                  min_seconds: float) -> list[dict]:
     """et-run (XNNPACK fp32 .pte) against LiteRT (the .tflite, XNNPACK) per
     model and thread count, on the files and inputs compare left in ``work``,
     measured in alternation round by round so that machine noise hits both."""
+    import etkit
     from etkit.compare import load_litert
     from etkit.timing import time_calls
     from etkit.tools import et_run_path
@@ -106,6 +108,11 @@ def litert_ratios(work: Path, names: list[str], thread_counts: list[int], rounds
         if not (pte.exists() and tflite.exists()):
             say(f"  {name}: no .pte or no .tflite, no LiteRT ratio")
             continue
+        # How et-run's program is split: each XNNPACK subgraph is a delegate
+        # call, and the operators outside them run on portable kernels.
+        method = etkit.inspect(pte)["methods"][0]
+        split = {"xnnpack_calls": sum(d["calls"] for d in method["delegates"]),
+                 "kernel_calls": method["kernel_calls"]}
         input_files = sorted(folder.glob("input_*.npy"), key=lambda p: int(p.stem.split("_")[1]))
         inputs = [np.load(p) for p in input_files]
         for threads in thread_counts:
@@ -122,7 +129,7 @@ def litert_ratios(work: Path, names: list[str], thread_counts: list[int], rounds
                 samples["litert"].append(time_calls(invoke, min_seconds=min_seconds)["latency_ms"]["p50"])
             per_round = [e / lite for e, lite in zip(samples["et_run"], samples["litert"])]
             out.append({"model": name, "threads": threads, "samples_p50_ms": samples, "round_ratios": per_round,
-                        "ratio": statistics.median(per_round)})
+                        "ratio": statistics.median(per_round), "et_run_program": split})
     return out
 
 
@@ -231,15 +238,24 @@ def main() -> int:
         lines.append(f"| {g['what']} | {g['ratio']:.3f} | {g['goal']} | {'yes' if g['met'] else 'NO'} |")
     if ratios:
         lines += ["", "## et-run against LiteRT", "",
-                  "The same model both ways, XNNPACK fp32 each: the `.pte` from `etkit export` run by `et-run --bench`, "
+                  "The same model both ways, XNNPACK fp32 each: the `.pte` from `etkit export` run by "
+                  "`et-run --bench`, "
                   "the `.tflite` from litert-torch run by ai-edge-litert's interpreter (`invoke()` timed from Python "
                   "on inputs set once). Ratio of the p50s, et-run over LiteRT: below 1, et-run is faster. "
                   f"Median of {args.litert_rounds} rounds, each timing both sides in turn; the range is the lowest "
-                  "and highest round. Measured on a shared 2-core machine: the ratios hold better than the times.",
-                  "", "| model | threads | et-run / LiteRT p50 | range over rounds |", "|---|---:|---:|---|"]
+                  "and highest round. Measured on a shared 2-core machine: the ratios hold better than the times, "
+                  "and a wide range means other work interfered. LiteRT's time includes one call from Python per "
+                  "run, which et-run's C++ loop does not pay: on the smallest models that counts against LiteRT. "
+                  "The last column says how `etkit export` split et-run's program: XNNPACK subgraphs (delegate "
+                  "calls) and operators left outside them on portable kernels: the more there are, the more "
+                  "et-run's time goes outside XNNPACK.",
+                  "", "| model | threads | et-run / LiteRT p50 | range over rounds | et-run's program: XNNPACK calls, "
+                  "portable kernel calls |", "|---|---:|---:|---|---|"]
         for r in ratios:
+            split = r["et_run_program"]
             lines.append(f"| {r['model']} | {r['threads']} | {r['ratio']:.2f} | "
-                         f"{min(r['round_ratios']):.2f} – {max(r['round_ratios']):.2f} |")
+                         f"{min(r['round_ratios']):.2f} – {max(r['round_ratios']):.2f} | "
+                         f"{split['xnnpack_calls']}, {split['kernel_calls']} |")
         lines += ["", "![et-run against LiteRT](results/litert.png)"]
     for c in comparisons:
         lines += ["", f"## {c.model}", "", f"Inputs {c.inputs}. Error: largest absolute difference from eager "
