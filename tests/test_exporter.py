@@ -444,3 +444,40 @@ def test_bundled_bad_use(exported, run_et, tmp_path):
     (tmp_path / "cut.bpte").write_bytes(data[: len(data) // 2])
     done = run_et(tmp_path / "cut.bpte", "--verify")
     assert done.returncode == 1 and "not a well-formed bundled program" in done.stderr, done.stderr
+
+
+class _Attention(torch.nn.Module):
+    """q, k, v unpacked from one projection and batched matmuls over heads:
+    torch leaves squeeze_copy and identity expand_copy operators in the graph."""
+
+    def __init__(self, dim: int = 16, heads: int = 2):
+        super().__init__()
+        self.heads, self.qkv, self.out = heads, torch.nn.Linear(dim, 3 * dim), torch.nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        attn = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
+        return self.out((attn @ v).transpose(1, 2).reshape(b, t, d))
+
+
+def test_shape_operators_do_not_split_the_xnnpack_program(tmp_path):
+    torch.manual_seed(0)
+    model, x = _Attention().eval(), torch.randn(1, 6, 16)
+    report = etkit.export(model, (x,), tmp_path / "attn.pte")
+    method = etkit.inspect(tmp_path / "attn.pte")["methods"][0]
+    assert not any("expand_copy" in op or "squeeze_copy" in op for op in method["operators"]), method["operators"]
+    assert len(method["delegates"]) == 1  # one XNNPACK call for the whole method
+    assert report.accuracy["forward"].max_abs_error < 1e-5
+
+
+def test_shape_passes_leave_dynamic_shapes_alone(tmp_path):
+    torch.manual_seed(0)
+    model = _Attention().eval()
+    seq = torch.export.Dim("seq", min=2, max=8)
+    path = tmp_path / "attn_dyn.pte"
+    etkit.export(model, (torch.randn(1, 6, 16),), path, dynamic_shapes={"x": {1: seq}})
+    runner = etkit.Runner(path)
+    for t in (2, 5, 8):
+        x = torch.randn(1, t, 16)
+        np.testing.assert_allclose(runner.run([x.numpy()])[0], model(x).detach().numpy(), rtol=1e-4, atol=1e-5)

@@ -178,7 +178,42 @@ def _quantize(program, example_inputs: tuple, dynamic_shapes, mode: str, calibra
     return _capture(convert_pt2e(prepared), example_inputs, dynamic_shapes, what)
 
 
-def _lower(programs: dict, backend: str):
+def _xnnpack_passes() -> list:
+    """Edge passes run before XNNPACK partitioning: shape-only operators that
+    XNNPACK does not take become ones it does, so that they stop splitting the
+    program into several delegate calls with portable kernels between them
+    (each call costs a few microseconds; a portable expand_copy costs more).
+    benchmarks/PERF.md measures what each is worth."""
+    from executorch.backends.transforms.replace_squeeze_unsqueeze_with_view import (
+        ReplaceSqueezeAndUnsqueezeWithViewPass,
+    )
+
+    return [ReplaceSqueezeAndUnsqueezeWithViewPass(), _RemoveIdentityExpand()]
+
+
+class _RemoveIdentityExpand:
+    """Drops expand_copy to the shape its input already has, which torch's
+    matmul decomposition leaves around every batched matmul."""
+
+    def __call__(self, graph_module):
+        from executorch.exir.dialects._ops import ops as exir_ops
+        from torch.fx.passes.infra.pass_base import PassResult
+
+        changed = False
+        for node in list(graph_module.graph.nodes):
+            if node.op != "call_function" or node.target != exir_ops.edge.aten.expand_copy.default:
+                continue
+            source, shape = node.args[0], tuple(node.meta["val"].shape)
+            if all(isinstance(d, int) for d in shape) and tuple(source.meta["val"].shape) == shape:
+                node.replace_all_uses_with(source)
+                graph_module.graph.erase_node(node)
+                changed = True
+        if changed:
+            graph_module.recompile()
+        return PassResult(graph_module, changed)
+
+
+def _lower(programs: dict, backend: str, optimize: bool = True):
     from executorch.exir import EdgeCompileConfig, to_edge, to_edge_transform_and_lower
 
     config = EdgeCompileConfig(_check_ir_validity=False)
@@ -186,7 +221,8 @@ def _lower(programs: dict, backend: str):
         if backend == "xnnpack":
             from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
-            return to_edge_transform_and_lower(programs, partitioner=[XnnpackPartitioner()], compile_config=config)
+            return to_edge_transform_and_lower(programs, transform_passes=_xnnpack_passes() if optimize else [],
+                                               partitioner=[XnnpackPartitioner()], compile_config=config)
         return to_edge(programs, compile_config=config)
     except Exception as e:
         raise ExportError(f"lowering to {backend} failed: {e}") from e
