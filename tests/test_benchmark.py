@@ -183,3 +183,15 @@ def test_repeated_inferences_stay_correct(exported, name, backend):
     assert runner.profile(runs=3, warmup=1, inputs=inputs)
     for got, want in zip(runner.run(inputs), e.eager(inputs)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_xnnpack_options_are_set_and_reported(exported, run_et):
+    path = exported("cnn").path
+    default = json.loads(run_et(path, "--bench", "--iterations", "3", "--min-seconds", "0", "--json", "-").stdout)
+    assert set(default["xnnpack"]) == {"workspace_sharing", "weight_cache"}
+    done = run_et(path, "--bench", "--iterations", "3", "--min-seconds", "0", "--json", "-",
+                  "--xnnpack-workspace", "per-model", "--xnnpack-weight-cache", "on", "--threads", "1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["xnnpack"] == {"workspace_sharing": "per-model", "weight_cache": True}
+    bad = run_et(path, "--xnnpack-workspace", "sometimes")
+    assert bad.returncode == 2 and "--xnnpack-workspace" in bad.stderr

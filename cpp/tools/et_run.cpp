@@ -28,6 +28,7 @@
 #include "etkit/profiler.h"
 #include "etkit/program.h"
 #include "etkit/threads.h"
+#include "etkit/xnnpack_options.h"
 
 namespace {
 
@@ -42,6 +43,8 @@ struct Options {
   std::string output_dir;
   uint64_t seed = 0;
   int64_t threads = 0;  // 0: leave the pool as the runtime made it
+  std::string xnnpack_workspace;     // "": as the runtime has it
+  std::string xnnpack_weight_cache;  // "": as the runtime has it
   bool bench = false;
   etkit::BenchParams bench_params;
   std::string json;
@@ -251,6 +254,17 @@ int run(const Options& o) {
   if (o.threads > 0) {
     if (auto s = etkit::set_thread_count(o.threads); !s.ok()) return fail(s.error());
   }
+  if (!o.xnnpack_workspace.empty() || !o.xnnpack_weight_cache.empty()) {
+    auto options = etkit::xnnpack_options();
+    if (!options.ok()) return fail(options.error());
+    if (!o.xnnpack_workspace.empty()) {
+      options->workspace_sharing = o.xnnpack_workspace == "global"      ? etkit::WorkspaceSharing::kGlobal
+                                   : o.xnnpack_workspace == "per-model" ? etkit::WorkspaceSharing::kPerModel
+                                                                        : etkit::WorkspaceSharing::kDisabled;
+    }
+    if (!o.xnnpack_weight_cache.empty()) options->weight_cache = o.xnnpack_weight_cache == "on";
+    if (auto s = etkit::set_xnnpack_options(*options); !s.ok()) return fail(s.error());
+  }
 
   // Output paths first: a mistake there is found before a minute of work.
   if (!o.output_dir.empty()) {
@@ -367,6 +381,13 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "threads in the pool XNNPACK uses (default: one per core)")
       ->check(at_least("threads", 1));
   app.add_flag("--bench", o.bench, "benchmark: warm-up runs, then timed runs with statistics");
+  app.add_option("--xnnpack-workspace", o.xnnpack_workspace,
+                 "how XNNPACK delegate calls share activation memory: disabled, per-model or global "
+                 "(default: as the runtime was built)")
+      ->check(CLI::IsMember({"disabled", "per-model", "global"}));
+  app.add_option("--xnnpack-weight-cache", o.xnnpack_weight_cache,
+                 "share XNNPACK's packed weights across delegate instances: on or off (default: as built)")
+      ->check(CLI::IsMember({"on", "off"}));
   auto* warmup = app.add_option("--warmup", o.bench_params.warmup, "untimed runs before timing (needs --bench)")
                      ->capture_default_str()
                      ->check(at_least("warmup", 0));

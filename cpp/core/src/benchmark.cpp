@@ -61,6 +61,7 @@ Result<BenchReport> run_benchmark(const Program& program, Method& method, const 
   r.total_seconds = elapsed;
   r.peak_rss_bytes = peak_rss_bytes();
   r.planned_memory_bytes = method.info().planned_memory_bytes;
+  if (auto options = xnnpack_options(); options.ok()) r.xnnpack = *options;
   return r;
 }
 
@@ -96,6 +97,10 @@ std::string to_json(const BenchReport& r) {
       {"peak_rss_bytes", r.peak_rss_bytes},
       {"planned_memory_bytes", r.planned_memory_bytes},
   };
+  if (r.xnnpack) {
+    j["xnnpack"] = {{"workspace_sharing", workspace_sharing_name(r.xnnpack->workspace_sharing)},
+                    {"weight_cache", r.xnnpack->weight_cache}};
+  }
   return j.dump(2);
 }
 

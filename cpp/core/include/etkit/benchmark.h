@@ -3,11 +3,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "etkit/profiler.h"
 #include "etkit/program.h"
+#include "etkit/xnnpack_options.h"
 #include "etkit/result.h"
 #include "etkit/stats.h"
 
@@ -40,6 +42,8 @@ struct BenchReport {
   double total_seconds = 0;
   size_t peak_rss_bytes = 0;
   size_t planned_memory_bytes = 0;
+  /// The XNNPACK delegate's options in force (unset without the delegate).
+  std::optional<XnnpackOptions> xnnpack;
 };
 
 /// Runs `method` with `inputs` (set once) for warm-up and timed runs, each
