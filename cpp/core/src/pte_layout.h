@@ -24,4 +24,8 @@ struct PteLayout {
 /// strings, which a damaged file's bytes must not break.
 bool is_utf8(const char* data, size_t size);
 
+/// Bytes per element of the schema's ScalarType (program.fbs, also used by
+/// .ptd files); 0 for values the schema lacks.
+size_t schema_element_size(int8_t type);
+
 }  // namespace etkit::detail

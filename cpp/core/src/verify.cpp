@@ -44,8 +44,9 @@ std::string str(uint64_t v) { return std::to_string(v); }
 
 Status bad(std::string message) { return make_error(ErrorCode::kInvalidProgram, std::move(message)); }
 
-// Bytes per element of a schema ScalarType; 0 for values the schema lacks.
-size_t element_size(int8_t type) {
+}  // namespace
+
+size_t detail::schema_element_size(int8_t type) {
   switch (static_cast<fb::ScalarType>(type)) {
     case fb::ScalarType_BYTE:
     case fb::ScalarType_CHAR:
@@ -73,6 +74,8 @@ size_t element_size(int8_t type) {
     default: return 0;
   }
 }
+
+namespace {
 
 bool is_utf8(const flatbuffers::String* s) { return detail::is_utf8(s->data(), s->size()); }
 
@@ -467,7 +470,7 @@ class Checker {
   }
 
   Status tensor(const fb::Tensor* t, const std::string& where, bool input_or_output) const {
-    const size_t elem = element_size(t->scalar_type());
+    const size_t elem = detail::schema_element_size(t->scalar_type());
     if (elem == 0) return bad(where + " has unknown dtype " + std::to_string(t->scalar_type()));
     if (!t->sizes()) return bad(where + " is a tensor without sizes");
     const size_t ndim = t->sizes()->size();

@@ -35,28 +35,6 @@ uint32_t u32_le(const uint8_t* p) {
 std::string str(uint64_t v) { return std::to_string(v); }
 Status bad(std::string message) { return make_error(ErrorCode::kInvalidProgram, std::move(message)); }
 
-size_t element_size(int8_t type) {
-  switch (static_cast<etkit_pte::ScalarType>(type)) {
-    case etkit_pte::ScalarType_BYTE:
-    case etkit_pte::ScalarType_CHAR:
-    case etkit_pte::ScalarType_BOOL:
-    case etkit_pte::ScalarType_QINT8:
-    case etkit_pte::ScalarType_QUINT8: return 1;
-    case etkit_pte::ScalarType_SHORT:
-    case etkit_pte::ScalarType_HALF:
-    case etkit_pte::ScalarType_BFLOAT16:
-    case etkit_pte::ScalarType_UINT16: return 2;
-    case etkit_pte::ScalarType_INT:
-    case etkit_pte::ScalarType_FLOAT:
-    case etkit_pte::ScalarType_QINT32:
-    case etkit_pte::ScalarType_UINT32: return 4;
-    case etkit_pte::ScalarType_LONG:
-    case etkit_pte::ScalarType_DOUBLE:
-    case etkit_pte::ScalarType_UINT64: return 8;
-    default: return 0;
-  }
-}
-
 Status check_tensor(const fb::NamedData* nd, size_t index, const fb::FlatTensor* ft, uint64_t segment_data_size,
                     const VerifyLimits& limits) {
   const std::string what = "tensor " + str(index) + " ('" + nd->key()->str() + "')";
@@ -77,7 +55,7 @@ Status check_tensor(const fb::NamedData* nd, size_t index, const fb::FlatTensor*
   if (layout->dim_order()->size() != rank) {
     return bad(what + " has " + str(rank) + " sizes but " + str(layout->dim_order()->size()) + " dim_order entries");
   }
-  const size_t elem = element_size(layout->scalar_type());
+  const size_t elem = detail::schema_element_size(layout->scalar_type());
   if (elem == 0) return bad(what + " has an unknown dtype (" + str(static_cast<uint8_t>(layout->scalar_type())) + ")");
   uint64_t bytes = elem;
   std::vector<bool> seen(rank, false);
