@@ -273,6 +273,47 @@ def test_dynamic_from_cli(tmp_path, etkit_main):  # noqa: F811
     np.testing.assert_allclose(runner.run(x)[0], _eager(model, x)[0], rtol=1e-5, atol=1e-5)
 
 
+def test_dynamic_batch_is_verified_at_its_smallest_and_largest_sizes(cnn_dynamic):
+    _, _, report = cnn_dynamic
+    assert report.accuracy["forward"].input_shapes == [[[1, 3, 16, 16]], [[4, 3, 16, 16]]]
+    assert "worst of 2 input sizes" in report.summary()
+
+
+def test_a_program_that_takes_less_than_asked_is_refused(tmp_path):
+    # Exported at batch 1, this model's program came out bounded at batch 2 of the 8 asked.
+    model, example = MODELS["bn_head"]()
+    path = tmp_path / "short.pte"
+    with pytest.raises(etkit.ExportError) as info:
+        _export(model, example, path, dynamic_shapes={"x": {0: Dim("batch", min=1, max=8)}})
+    message = str(info.value)
+    assert "input 0 (x) dimension 0 (batch): asked up to 8, the program takes at most 2" in message, message
+    assert "specialized it to be a constant (1)" in message  # the likely cause, from plain torch.export
+    assert "example inputs at the largest sizes asked (batch=8)" in message  # the way out
+    assert not path.exists() and not list(tmp_path.iterdir())  # nothing left on disk
+
+    # The hint works: at batch 8 the program takes every batch from 1 to 8, as eager does.
+    big = (torch.randn(8, 3, 16, 16),)
+    report = _export(model, big, path, dynamic_shapes=({0: Dim("batch", min=1, max=8)},))
+    assert report.accuracy["forward"].input_shapes == [[[8, 3, 16, 16]], [[1, 3, 16, 16]]]
+    runner = etkit.Runner(path)
+    assert runner.inputs[0].shape == (8, 3, 16, 16)
+    for batch in (1, 4, 8):
+        x = [_random((batch, 3, 16, 16), batch)]
+        np.testing.assert_allclose(runner.run(x)[0], _eager(model, x)[0], rtol=1e-4, atol=1e-5)
+
+
+def test_dynamic_verification_fails_where_eager_fails(tmp_path):
+    class NeedsTwo(nn.Module):  # eager rejects a batch of one (which torch.export does not see)
+        def forward(self, x):
+            if not torch.compiler.is_exporting() and x.shape[0] < 2:
+                raise ValueError("needs a batch of two or more")
+            return x * 2
+
+    with pytest.raises(etkit.ExportError, match=r"eager PyTorch fails on forward at input shape\(s\) \[1, 3\]"):
+        _export(NeedsTwo(), (torch.randn(3, 3),), tmp_path / "n.pte", backend="portable",
+                dynamic_shapes=({0: Dim("batch", min=1, max=4)},))
+
+
 @pytest.mark.parametrize("spec, message", [
     ("batch=1-8", "expected DIM=MIN..MAX"),
     ("batch=4..2", "need 1 <= MIN <= MAX"),

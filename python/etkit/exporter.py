@@ -32,10 +32,17 @@ class Accuracy:
     """How far the program's outputs are from eager PyTorch's, on the example inputs."""
 
     max_abs_error: float
-    cosine_similarity: float  # the lowest over the outputs
+    cosine_similarity: float  # the lowest over the outputs (and over the input sizes checked)
+    # The input shapes the method was run at: the example's, and for a dynamic
+    # program also its smallest and largest allowed sizes.
+    input_shapes: list[list[list[int]]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"max |error| {self.max_abs_error:.3g}, cosine {self.cosine_similarity:.6f}"
+        text = f"max |error| {self.max_abs_error:.3g}, cosine {self.cosine_similarity:.6f}"
+        if len(self.input_shapes) > 1:
+            shown = "; ".join(", ".join(str(s) for s in shapes) for shapes in self.input_shapes)
+            text += f" (worst of {len(self.input_shapes)} input sizes: {shown})"
+        return text
 
 
 @dataclass
@@ -277,7 +284,7 @@ def _bundle(manager, methods: dict[str, tuple], path: Path) -> None:
     _write(path, data)
 
 
-def _serialize(edge, path: Path):
+def _serialize(edge):
     if _needs_quantized_out_variants(edge):
         # Registers the out-variants of the quantize/dequantize operators left
         # outside a delegate (all of them with the portable backend); without
@@ -292,8 +299,151 @@ def _serialize(edge, path: Path):
         buffer = manager.buffer
     except Exception as e:
         raise ExportError(f"to_executorch failed: {e}") from e
-    _write(path, buffer)
-    return manager, len(buffer)
+    return manager, buffer
+
+
+@dataclass
+class _Bound:
+    """A dimension of an input that was asked to be dynamic, with a finite range."""
+
+    dim: int
+    name: str  # the Dim's name
+    min: int
+    max: int
+
+
+@dataclass
+class _Leaf:
+    """One input of the program, in its order: a name for messages, the example
+    value and the bounded dynamic dimensions asked of it."""
+
+    name: str
+    value: Any
+    bounds: list[_Bound]
+
+
+def _finite(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _dim_bounds(spec, ndim: int) -> list[_Bound]:
+    """A tensor's dynamic_shapes entry ({dim: Dim}, [Dim or None per dim], None) -> its bounded dims."""
+    if isinstance(spec, dict):
+        items = list(spec.items())
+    elif isinstance(spec, (list, tuple)):
+        items = list(enumerate(spec))
+    else:
+        return []
+    bounds = []
+    for dim, d in items:
+        lo, hi = getattr(d, "min", None), getattr(d, "max", None)
+        if not isinstance(dim, int) or not _finite(hi) or not 0 <= dim < ndim:
+            continue  # Dim.AUTO/DYNAMIC/STATIC, an unbounded Dim: no upper bound was asked
+        name = getattr(d, "__name__", None) or f"dim{dim}"
+        bounds.append(_Bound(dim, name, max(int(lo) if _finite(lo) else 0, 0), int(hi)))
+    return bounds
+
+
+def _asked_leaves(module, example: tuple, dynamic_shapes) -> list[_Leaf] | None:
+    """The program's inputs as torch.export flattens them (pytree order of the
+    positional arguments), each with the bounds dynamic_shapes asked of it.
+    None when the two cannot be matched (etkit then checks nothing extra)."""
+    import inspect as pyinspect
+
+    import torch
+
+    if dynamic_shapes is None:
+        return []
+    if isinstance(dynamic_shapes, dict):
+        try:
+            bound = pyinspect.signature(module.forward).bind(*example)
+        except (TypeError, ValueError):
+            return None
+        pairs = [(name, value, dynamic_shapes.get(name)) for name, value in bound.arguments.items()]
+    elif isinstance(dynamic_shapes, (list, tuple)):
+        specs = list(dynamic_shapes) + [None] * (len(example) - len(dynamic_shapes))
+        try:
+            names = list(pyinspect.signature(module.forward).bind(*example).arguments)
+        except (TypeError, ValueError):
+            names = []
+        names = names if len(names) == len(example) else [f"input {i}" for i in range(len(example))]
+        pairs = list(zip(names, example, specs))
+    else:
+        return None
+    leaves: list[_Leaf] = []
+
+    def walk(name: str, value, spec) -> None:
+        if isinstance(value, torch.Tensor):
+            leaves.append(_Leaf(name, value, _dim_bounds(spec, value.dim())))
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(f"{name}[{i}]", v, spec[i] if isinstance(spec, (list, tuple)) and i < len(spec) else None)
+        elif isinstance(value, dict):
+            for k, v in value.items():  # torch's pytree flattens a dict in insertion order
+                walk(f"{name}[{k!r}]", v, spec.get(k) if isinstance(spec, dict) else None)
+        else:
+            leaves.append(_Leaf(name, value, []))
+
+    for name, value, spec in pairs:
+        walk(name, value, spec)
+    return leaves
+
+
+def _plain_capture_cause(module, example: tuple, dynamic_shapes) -> str | None:
+    """What plain torch.export (without etkit's size-oblivious capture) says of
+    the model, or None when it accepts it."""
+    import torch
+    import torch.fx.experimental._config as fx_config
+
+    try:
+        with fx_config.patch(backed_size_oblivious=False), contextlib.redirect_stderr(io.StringIO()):
+            torch.export.export(module, example, dynamic_shapes=dynamic_shapes, strict=False)
+    except Exception as e:  # noqa: BLE001 - any refusal is the diagnosis
+        # torch's advice on mark_dynamic and TORCH_LOGS is not for etkit's users.
+        sentences = re.split(r"(?<=[.!])\s+", _torch_cause(str(e)))
+        return " ".join(x for x in sentences if not x.startswith(("For more information", "If you're using"))).rstrip(".")
+    return None
+
+
+def _check_bounds(buffer: bytes, methods: dict[str, tuple]) -> None:
+    """Every bounded dynamic dimension asked for must have that upper bound in
+    the program (a dynamic tensor's sizes in the program are its upper bounds):
+    lowering can shrink it silently (seen: a BatchNorm1d head exported at
+    batch 1 came out bounded at 2 of 8). Raises ExportError, before anything
+    is written, naming the input, the dimension, both bounds and a way out."""
+    from . import _core
+
+    described = {m["name"]: m for m in _core.describe_program(buffer)["methods"]}
+    for method, (module, example, dynamic_shapes) in methods.items():
+        leaves = _asked_leaves(module, example, dynamic_shapes)
+        if not leaves or not any(leaf.bounds for leaf in leaves):
+            continue
+        inputs = [t for t in described[method]["inputs"] if "shape" in t]
+        tensors = [leaf for leaf in leaves if hasattr(leaf.value, "shape")]
+        if len(inputs) != len(tensors):
+            continue  # cannot pair them (constants folded away): the sized verification still runs
+        short = []
+        for index, (leaf, got) in enumerate(zip(tensors, inputs)):
+            for b in leaf.bounds:
+                have = got["shape"][b.dim] if b.dim < len(got["shape"]) else None
+                if have is None or have < b.max:
+                    short.append((index, leaf, b, have))
+        if not short:
+            continue
+        where = "" if method == "forward" else f"method {method!r}: "
+        said = "; ".join(
+            f"input {i} ({leaf.name}) dimension {b.dim} ({b.name}): asked up to {b.max}, the program takes "
+            f"at most {have}" for i, leaf, b, have in short)
+        cause = _plain_capture_cause(module, example, dynamic_shapes)
+        example_sizes = ", ".join(f"dimension {b.dim} of input {i} is {leaf.value.shape[b.dim]}" for i, leaf, b, _ in short)
+        likely = (f"plain torch.export refuses the model at this example ({example_sizes}): {cause}; "
+                  "etkit's size-oblivious capture let it through and lowering then fixed the bound"
+                  if cause else f"lowering fixed the bound (the example has {example_sizes})")
+        raise ExportError(
+            f"{where}the program cannot take the dynamic sizes asked: {said}. Likely cause: {likely}. "
+            "Hint: export with example inputs at the largest sizes asked "
+            f"({', '.join(f'{b.name}={b.max}' for _, _, b, _ in short)}), or change what in the model fixes "
+            "the size (plain torch.export at the example names it). Nothing was written.")
 
 
 def _tensors(value) -> list:
@@ -320,32 +470,86 @@ def compare_outputs(got: Sequence, want: Sequence) -> Accuracy:
     return Accuracy(worst, cosine)
 
 
+def _sized_inputs(module, example: tuple, dynamic_shapes, seed: int = 0) -> list[tuple]:
+    """The example inputs, then for a dynamic method the same inputs at the
+    smallest and at the largest sizes allowed (each dimension at its Dim's min
+    or max, at least 1): what the verification runs. Values are random, of
+    the example's dtype (integers within the example's own range, e.g. token ids)."""
+    import torch
+
+    leaves = _asked_leaves(module, example, dynamic_shapes) or []
+    if len(leaves) != len(example) or not any(leaf.bounds for leaf in leaves):
+        return [example]
+    gen = torch.Generator().manual_seed(seed)
+    made = [example]
+    for pick in (lambda b: max(b.min, 1), lambda b: b.max):
+        sized = []
+        for leaf in leaves:
+            x = leaf.value
+            shape = list(x.shape)
+            for b in leaf.bounds:
+                shape[b.dim] = pick(b)
+            if shape == list(x.shape):
+                sized.append(x)
+            elif x.dtype == torch.bool:
+                sized.append(torch.randint(0, 2, shape, generator=gen).to(torch.bool))
+            elif x.dtype.is_floating_point or x.dtype.is_complex:
+                sized.append(torch.randn(*shape, generator=gen).to(x.dtype))
+            else:
+                lo, hi = (int(x.min()), int(x.max())) if x.numel() else (0, 0)
+                sized.append(torch.randint(lo, hi + 1, shape, generator=gen, dtype=x.dtype))
+        sized = tuple(sized)
+        # Bounded, so finite; a program this large would not fit a device either.
+        if sum(t.numel() for t in sized) > _MAX_VERIFY_ELEMENTS:
+            continue
+        if any(all(a.shape == b.shape for a, b in zip(m, sized)) for m in made):
+            continue  # a size already checked (the example is often the smallest)
+        made.append(sized)
+    return made
+
+
+# Verification at a dynamic method's largest size is skipped above this many input elements (1 GiB of float32).
+_MAX_VERIFY_ELEMENTS = 1 << 28
+
+
 def _verify(path: Path, methods: dict[str, tuple]) -> dict[str, Accuracy]:
     """Loads every method in etkit's C++ core (a missing operator or an
     unlinked backend fails here, not on the device), runs it on its example
-    inputs and compares with eager PyTorch."""
+    inputs, and a dynamic method also at its smallest and largest allowed
+    sizes, and compares with eager PyTorch."""
     import torch
 
     from .errors import EtkitError
     from .runner import Runner
 
     accuracy = {}
-    for name, (module, example, _) in methods.items():
+    for name, (module, example, dynamic_shapes) in methods.items():
         try:
             runner = Runner(path, method=name)
         except EtkitError as e:
             raise ExportError(f"the exported program does not load in etkit's runtime: {e}") from e
         if not all(isinstance(x, torch.Tensor) for x in example):
             raise ExportError(f"cannot verify {name}: its example inputs are not all tensors (pass verify=False)")
-        try:
-            got = runner.run([x.detach().cpu().contiguous().numpy() for x in example])
-        except EtkitError as e:
-            raise ExportError(f"method {name} of the exported program failed in etkit's runtime: {e}") from e
-        with torch.no_grad():
-            want = [t.detach().cpu().numpy() for t in _tensors(module(*example))]
-        if len(got) != len(want):
-            raise ExportError(f"method {name} returned {len(got)} output(s); eager PyTorch returned {len(want)}")
-        accuracy[name] = compare_outputs(got, want)
+        worst = Accuracy(0.0, 1.0)
+        for inputs in _sized_inputs(module, example, dynamic_shapes):
+            shapes = [list(x.shape) for x in inputs]
+            at = "" if inputs is example else f" at input shape(s) {', '.join(map(str, shapes))}"
+            try:
+                got = runner.run([x.detach().cpu().contiguous().numpy() for x in inputs])
+            except EtkitError as e:
+                raise ExportError(f"method {name} of the exported program failed in etkit's runtime{at}: {e}") from e
+            try:
+                with torch.no_grad():
+                    want = [t.detach().cpu().numpy() for t in _tensors(module(*inputs))]
+            except Exception as e:
+                raise ExportError(f"eager PyTorch fails on {name}{at}, a size that dynamic_shapes allows: "
+                                  f"{type(e).__name__}: {e}") from e
+            if len(got) != len(want):
+                raise ExportError(f"method {name} returned {len(got)} output(s){at}; eager PyTorch returned {len(want)}")
+            acc = compare_outputs(got, want)
+            worst = Accuracy(max(worst.max_abs_error, acc.max_abs_error),
+                             min(worst.cosine_similarity, acc.cosine_similarity), worst.input_shapes + [shapes])
+        accuracy[name] = worst
     return accuracy
 
 
@@ -457,7 +661,10 @@ def export(
             })
         edge = stages.run("lower", lambda: _lower(captured, backend))
         delegated, portable, subgraphs = _count_delegation(edge)
-        manager, size = stages.run("serialize", lambda: _serialize(edge, out))
+        manager, buffer = stages.run("serialize", lambda: _serialize(edge))
+        _check_bounds(buffer, table)  # before writing: never leave a program that takes less than asked
+        _write(out, buffer)
+        size = len(buffer)
         if bundled_program is not None:
             stages.run("bundle", lambda: _bundle(manager, table, Path(bundled_program)))
     accuracy = stages.run("verify", lambda: _verify(out, table)) if verify else None
