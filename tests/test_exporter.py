@@ -522,3 +522,40 @@ def test_shape_passes_leave_dynamic_shapes_alone(tmp_path):
     for t in (2, 5, 8):
         x = torch.randn(1, t, 16)
         np.testing.assert_allclose(runner.run([x.numpy()])[0], model(x).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+# -- example inputs that hold nothing, and torch's noise on a failed capture ---------------------------------
+
+
+def test_zero_sized_example_is_refused(tmp_path):
+    path = tmp_path / "empty.pte"
+    with pytest.raises(etkit.ExportError, match=r"example input 0 has shape \[0, 20\], which holds no elements"):
+        _export(MODELS["mlp"]()[0], (torch.zeros(0, 20),), path)
+    assert not path.exists()
+
+
+def test_outputs_with_no_elements_are_not_called_verified(tmp_path):
+    class Nothing(nn.Module):
+        def forward(self, x):
+            return x[:, :0] * 2  # a real input, an empty output: nothing to compare
+
+    with pytest.raises(etkit.ExportError, match="outputs hold no elements, so there is nothing to compare"):
+        _export(Nothing(), (torch.randn(2, 3),), tmp_path / "n.pte", backend="portable")
+
+
+def test_zero_sized_input_shape_from_cli(tmp_path):
+    out = tmp_path / "z.pte"
+    done = etkit_cmd("export", "mobile-cnn", "-o", out, "--input-shape", "0x3x32x32")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "every dimension must be 1 or more" in done.stderr and "verified" not in done.stdout
+    assert not out.exists()
+
+
+def test_wrong_input_shape_for_a_builtin_model_is_one_clean_error(tmp_path):
+    done = etkit_cmd("export", "tiny-classifier", "-o", tmp_path / "w.pte", "--input-shape", "1x3x32x32")
+    assert done.returncode == 1, done.stderr
+    # etkit's own lines only: the stage shown, then one error line; no torch traceback logged before it.
+    lines = done.stderr.splitlines()
+    assert [x for x in lines if not x.startswith(("exporting ", "  [", "etkit: error: "))] == [], done.stderr
+    (error,) = [x for x in lines if x.startswith("etkit: error: ")]
+    assert "could not capture TinyClassifier" in error and "[20, 64]" in error

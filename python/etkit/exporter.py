@@ -140,6 +140,36 @@ def _torch_cause(message: str) -> str:
     return cause
 
 
+@contextlib.contextmanager
+def _held_torch_logs():
+    """Holds back what torch's loggers emit inside the block: dropped if the
+    block raises (the exception carries the cause; a failed shape check in
+    fake-tensor code otherwise logs its whole traceback first), replayed as
+    usual if it does not. torch's loggers have their own stderr handlers and
+    do not propagate, so this swaps the handlers of each."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+
+    class Hold(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    hold = Hold()
+    saved = {}
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".")[0] == "torch" and logger.handlers:
+            saved[logger] = logger.handlers
+            logger.handlers = [hold]
+    try:
+        yield
+    finally:
+        for logger, handlers in saved.items():
+            logger.handlers = handlers
+    for record in records:  # only reached without an exception
+        logging.getLogger(record.name).handle(record)
+
+
 def _capture(model, example_inputs: tuple, dynamic_shapes, what: str = ""):
     import torch
 
@@ -147,7 +177,7 @@ def _capture(model, example_inputs: tuple, dynamic_shapes, what: str = ""):
     try:
         # On a data-dependent branch torch prints the partial graph to stderr
         # before raising; the error names the cause, so hold the print back.
-        with _size_oblivious(dynamic_shapes is not None), contextlib.redirect_stderr(printed):
+        with _size_oblivious(dynamic_shapes is not None), contextlib.redirect_stderr(printed), _held_torch_logs():
             program = torch.export.export(model, example_inputs, dynamic_shapes=dynamic_shapes, strict=False)
     except Exception as e:  # torch raises many types here; name the cause, keep the chain.
         name = what or type(model).__name__
@@ -396,7 +426,8 @@ def _plain_capture_cause(module, example: tuple, dynamic_shapes) -> str | None:
     import torch.fx.experimental._config as fx_config
 
     try:
-        with fx_config.patch(backed_size_oblivious=False), contextlib.redirect_stderr(io.StringIO()):
+        with fx_config.patch(backed_size_oblivious=False), contextlib.redirect_stderr(io.StringIO()), \
+                _held_torch_logs():
             torch.export.export(module, example, dynamic_shapes=dynamic_shapes, strict=False)
     except Exception as e:  # noqa: BLE001 - any refusal is the diagnosis
         # torch's advice on mark_dynamic and TORCH_LOGS is not for etkit's users.
@@ -546,6 +577,9 @@ def _verify(path: Path, methods: dict[str, tuple]) -> dict[str, Accuracy]:
                                   f"{type(e).__name__}: {e}") from e
             if len(got) != len(want):
                 raise ExportError(f"method {name} returned {len(got)} output(s){at}; eager PyTorch returned {len(want)}")
+            if not any(w.size for w in want):
+                raise ExportError(f"cannot verify {name}{at}: its outputs hold no elements, so there is nothing "
+                                  "to compare (pass verify=False to export it unverified)")
             acc = compare_outputs(got, want)
             worst = Accuracy(max(worst.max_abs_error, acc.max_abs_error),
                              min(worst.cosine_similarity, acc.cosine_similarity), worst.input_shapes + [shapes])
@@ -602,6 +636,17 @@ def _method_table(model, example_inputs, dynamic_shapes, methods: Mapping | None
     return table
 
 
+def _refuse_empty_examples(table: dict[str, tuple]) -> None:
+    """An example with a zero-sized dimension exports a program of empty
+    tensors, whose verification compares nothing."""
+    for name, (_, example, _) in table.items():
+        for i, x in enumerate(_tensors(example)):
+            if x.numel() == 0:
+                where = "" if name == "forward" else f"method {name!r}: "
+                raise ExportError(f"{where}example input {i} has shape {list(x.shape)}, which holds no elements: "
+                                  "give example inputs of the sizes the model will run at (every dimension 1 or more)")
+
+
 def export(
     model,
     example_inputs,
@@ -644,6 +689,7 @@ def export(
     _check_choice("quantize", quantize, QUANTIZE_MODES)
 
     table = _method_table(model, example_inputs, dynamic_shapes, methods)
+    _refuse_empty_examples(table)
     stages = _Stages(progress)
 
     def describe(name: str, module) -> str:

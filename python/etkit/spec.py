@@ -22,8 +22,9 @@ def parse_shape(text: str) -> tuple[int, ...]:
         dims = tuple(int(d) for d in text.lower().split("x"))
     except ValueError:
         raise SpecError(f"bad --input-shape {text!r}: expected dimensions joined by 'x', like 1x3x224x224") from None
-    if not dims or any(d < 0 for d in dims):
-        raise SpecError(f"bad --input-shape {text!r}: dimensions must be 0 or more")
+    if not dims or any(d < 1 for d in dims):
+        # A zero-sized example exports an empty program and compares nothing.
+        raise SpecError(f"bad --input-shape {text!r}: every dimension must be 1 or more")
     return dims
 
 
