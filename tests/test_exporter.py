@@ -559,3 +559,4 @@ def test_wrong_input_shape_for_a_builtin_model_is_one_clean_error(tmp_path):
     assert [x for x in lines if not x.startswith(("exporting ", "  [", "etkit: error: "))] == [], done.stderr
     (error,) = [x for x in lines if x.startswith("etkit: error: ")]
     assert "could not capture TinyClassifier" in error and "[20, 64]" in error
+    assert "tiny-classifier takes float32[1, 20]" in error

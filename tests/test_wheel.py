@@ -170,6 +170,9 @@ def test_inspect_command_and_export_side_without_torch(runtime_venv, zoo_program
         done = subprocess.run([etkit_cmd, *map(str, args)], capture_output=True, text=True)
         want = EXTRA_LINE.replace("etkit export", f"etkit {args[0]}")
         assert (done.returncode, done.stdout, done.stderr) == (1, "", want + "\n"), done
+    done = _run([etkit_cmd, "--version"])
+    assert done.stdout.strip() == ('etkit 0.1.0 (torch not installed, executorch not installed); '
+                                   'runtime only: export needs pip install "etkit[export]"'), done.stdout
     script = ("import etkit\ntry:\n    etkit.export(None, (), 'x.pte')\nexcept etkit.MissingExtraError as e:\n"
               "    print(isinstance(e, ImportError), e)")
     done = _run([runtime_venv / "bin/python", "-c", script], cwd=tmp_path)

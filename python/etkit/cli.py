@@ -17,7 +17,7 @@ import traceback
 import warnings
 from pathlib import Path
 
-from .errors import ArgumentError, DeviceError, EtkitError
+from .errors import ArgumentError, DeviceError, EtkitError, ExportError
 
 
 def _quiet_export_libraries(command: str) -> None:
@@ -53,8 +53,7 @@ def cmd_export(args) -> int:
     from . import spec as spec_mod
     from .exporter import export, load_calibration, parse_dynamic
 
-    shapes = [spec_mod.parse_shape(s) for s in args.input_shape] if args.input_shape else None
-    model, example = spec_mod.resolve(args.spec, shapes)
+    model, example = spec_mod.resolve(args.spec, _example_inputs(args))
     dynamic = parse_dynamic(args.dynamic, example) if args.dynamic else None
     calibration = None
     if args.calibration:
@@ -64,9 +63,15 @@ def cmd_export(args) -> int:
     if args.tune:
         return _export_tuned(args, model, example, calibration, dynamic)
     print(f"exporting {args.spec} ({args.backend}{', ' + args.quantize if args.quantize else ''})", file=sys.stderr)
-    report = export(model, example, args.output, backend=args.backend, quantize=args.quantize,
-                    calibration=calibration, dynamic_shapes=dynamic, verify=not args.no_verify,
-                    bundled_program=args.bundled_program, progress=_progress_printer())
+    try:
+        report = export(model, example, args.output, backend=args.backend, quantize=args.quantize,
+                        calibration=calibration, dynamic_shapes=dynamic, verify=not args.no_verify,
+                        bundled_program=args.bundled_program, progress=_progress_printer())
+    except ExportError as e:
+        hints = [_dtype_hint(str(e), example), _own_inputs_hint(args)]
+        if any(hints):
+            raise ExportError("; ".join([str(e), *filter(None, hints)])) from e
+        raise
     print(report.summary())
     return 0
 
@@ -109,6 +114,44 @@ def _export_tuned(args, model, example, calibration, dynamic) -> int:
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=2))
         print(f"wrote {args.json}")
     return 0
+
+
+def _example_inputs(args):
+    """--input-shape (random, of each given dtype) or --inputs FILE.npz, or None: the model's own."""
+    from . import spec as spec_mod
+
+    if args.input_shape and getattr(args, "inputs", None):
+        raise ArgumentError("give --input-shape or --inputs, not both")
+    if getattr(args, "inputs", None):
+        return spec_mod.load_inputs(args.inputs)
+    return [spec_mod.parse_input_spec(s) for s in args.input_shape] if args.input_shape else None
+
+
+# Words of torch's errors about an input's dtype (embedding indices, index_select, type promotion...).
+_DTYPE_WORDS = ("dtype", "scalar type", "scalartype", "floattensor", "longtensor", "inttensor",
+                "expected tensor for argument", "indices", "must be long", "must be int")
+
+
+def _dtype_hint(message: str, example: tuple) -> str | None:
+    """When the model rejects its example inputs' dtype, the options that give another."""
+    text = message.lower()
+    if not any(w in text for w in _DTYPE_WORDS):
+        return None
+    have = ", ".join(f"{str(x.dtype).replace('torch.', '')}{list(x.shape)}" for x in example if hasattr(x, "dtype"))
+    return (f"the example inputs were {have}: if the model takes another dtype, give it in --input-shape "
+            "(e.g. --input-shape 1x16:int64:0..999 for token ids of a vocabulary of 1000) "
+            "or pass example inputs with --inputs FILE.npz (one array per input, in order)")
+
+
+def _own_inputs_hint(args) -> str | None:
+    """A built-in model given other example inputs: say what it takes."""
+    from . import zoo
+
+    if args.spec not in zoo.MODELS or not (args.input_shape or args.inputs):
+        return None
+    _, own = zoo.build(args.spec)
+    shown = ", ".join(f"{str(x.dtype).replace('torch.', '')}{list(x.shape)}" for x in own)
+    return f"{args.spec} takes {shown}: leave out --input-shape and --inputs to use its own example inputs"
 
 
 def cmd_inspect(args) -> int:
@@ -183,8 +226,7 @@ def cmd_compare(args) -> int:
     from . import compare as cmp
     from . import spec as spec_mod
 
-    shapes = [spec_mod.parse_shape(s) for s in args.input_shape] if args.input_shape else None
-    model, example = spec_mod.resolve(args.spec, shapes)
+    model, example = spec_mod.resolve(args.spec, _example_inputs(args))
     name = Path(args.spec.split(":")[-1]).stem.replace(".", "_")
     outdir = Path(args.output or f"etkit-compare-{name}")
     if (args.runner or args.target) and not args.device:
@@ -249,72 +291,132 @@ def _add_tune_flags(p: argparse.ArgumentParser) -> None:
                         "local; the runner is built for it as for etkit remote")
 
 
+def version_text() -> str:
+    """etkit's version, and torch's and executorch's when installed (read from their
+    metadata, not imported: this works, and is quick, in the runtime-only install)."""
+    from importlib import metadata
+
+    from . import __version__
+
+    parts = []
+    for dist in ("torch", "executorch"):
+        try:
+            parts.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist} not installed")
+    text = f"etkit {__version__} ({', '.join(parts)})"
+    from .extras import EXPORT_HINT, has_export
+
+    return text if has_export() else f"{text}; runtime only: export needs {EXPORT_HINT}"
+
+
+def _choices(values) -> str:
+    return ", ".join(str(v) for v in values)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import exporter as export_mod
+    from . import spec as spec_mod
     from . import zoo
 
     parser = argparse.ArgumentParser(prog="etkit", description="Take PyTorch models to edge devices with ExecuTorch.")
+    parser.add_argument("--version", action="version", version=version_text(),
+                        help="print etkit's version (and torch's and executorch's) and exit")
     parser.add_argument("--verbose", action="store_true", help="show Python tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("export", help="export a model to a .pte program")
-    p.add_argument("spec", help=f"built-in model ({', '.join(sorted(zoo.MODELS))}), path/to/file.py:Name or package.module:Name")
-    p.add_argument("-o", "--output", required=True, help="the .pte to write")
-    p.add_argument("--backend", choices=export_mod.BACKENDS, default="xnnpack")
-    p.add_argument("--quantize", choices=[q for q in export_mod.QUANTIZE_MODES if q])
-    p.add_argument("--input-shape", action="append", metavar="1x3x224x224",
-                   help="float32 example input shape, once per input (for models from a file or module)")
+    quantize = [q for q in export_mod.QUANTIZE_MODES if q]
+    p = sub.add_parser("export", help="export a model to a .pte program",
+                       description="Export a PyTorch model to an ExecuTorch program (.pte), then load it in "
+                                   "etkit's runtime, run it on the example inputs and compare with eager PyTorch.")
+    p.add_argument("spec", help=f"built-in model ({', '.join(sorted(zoo.MODELS))}), path/to/file.py:Name or "
+                                "package.module:Name (an nn.Module class or a factory function)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.pte", help="the .pte to write")
+    p.add_argument("--backend", choices=export_mod.BACKENDS, default="xnnpack",
+                   help=f"{_choices(export_mod.BACKENDS)} (default: %(default)s): xnnpack delegates what XNNPACK "
+                        "supports and runs the rest on portable kernels; portable runs everything on portable kernels")
+    p.add_argument("--quantize", choices=quantize, default=None,
+                   help=f"{_choices(quantize)} (default: none, float): int8 is static (calibrated on --calibration "
+                        "or the example inputs), int8-dynamic quantizes weights and computes activation scales at run time")
+    p.add_argument("--input-shape", action="append", metavar="SHAPE[:DTYPE[:LOW..HIGH]]",
+                   help="a random example input, once per input, in order (default: the built-in model's or the "
+                        f"factory's own). {spec_mod.INPUT_SHAPE_HELP}")
+    p.add_argument("--inputs", metavar="FILE.npz",
+                   help="example inputs from an .npz: one array per input, in order (np.savez(f, x, y)), each with "
+                        "its own dtype and shape (default: --input-shape's, else the model's own)")
     p.add_argument("--calibration", metavar="FILE.npz",
-                   help="samples for --quantize int8: one array per input, in order, each shaped [N, *input shape]")
+                   help="samples for --quantize int8: one array per input, in order, each shaped [N, *input shape] "
+                        "(default: the example inputs)")
     p.add_argument("--dynamic", action="append", metavar="[INPUT:]DIM=MIN..MAX",
-                   help="a dynamic dimension: batch=1..8 (dim 0 of every input), 2=1..64, or 1:0=1..8 (input 1 only)")
+                   help="a dynamic dimension: batch=1..8 (dim 0 of every input), 2=1..64, or 1:0=1..8 (input 1 only); "
+                        "repeat as needed (default: every dimension static)")
     p.add_argument("--no-verify", action="store_true",
-                   help="skip loading the program in etkit's runtime and comparing it with eager PyTorch")
+                   help="skip loading the program in etkit's runtime and comparing it with eager PyTorch "
+                        "(default: verify)")
     p.add_argument("--bundled-program", metavar="FILE.bpte",
                    help="also write a bundled program: the .pte plus the example inputs and eager outputs, "
-                        "for et-run --verify")
+                        "for et-run --verify (default: none)")
     _add_tune_flags(p)
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("inspect", help="describe a .pte: methods, inputs, operators, delegates, sizes")
-    p.add_argument("program", help="the .pte to describe")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p = sub.add_parser("inspect", help="describe a .pte: methods, inputs, operators, delegates, sizes",
+                       description="Describe a .pte or .bpte from the file alone (no torch needed).")
+    p.add_argument("program", help="the .pte (or .bpte) to describe")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table (default: a table)")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("demo", help="export the tutorial model, run it with et-run and compare with PyTorch")
-    p.add_argument("--workdir", help="where to write the .pte, input and outputs (default: a temp dir)")
-    p.add_argument("--backend", choices=export_mod.BACKENDS, default="xnnpack")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--tolerance", type=float, default=1e-5)
+    p = sub.add_parser("demo", help="export the tutorial model, run it with et-run and compare with PyTorch",
+                       description="Export the tutorial's model, run it with et-run and compare with eager PyTorch.")
+    p.add_argument("--workdir", metavar="DIR", help="where to write the .pte, input and outputs (default: a temp dir)")
+    p.add_argument("--backend", choices=export_mod.BACKENDS, default="xnnpack",
+                   help=f"{_choices(export_mod.BACKENDS)} (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random input (default: %(default)s)")
+    p.add_argument("--tolerance", type=float, default=1e-5,
+                   help="largest difference from PyTorch that passes (default: %(default)g)")
     p.set_defaults(func=cmd_demo)
 
     from .compare import VARIANTS
 
-    p = sub.add_parser("compare", help="export a model several ways and benchmark each beside other runtimes")
+    p = sub.add_parser("compare", help="export a model several ways and benchmark each beside other runtimes",
+                       description="Export a model several ways and benchmark each beside other runtimes.")
     p.add_argument("spec", help="built-in model, path/to/file.py:Name or package.module:Name")
-    p.add_argument("-o", "--output", help="folder for compare.json, compare.png and the exported programs")
-    p.add_argument("--threads", type=_positive_int, default=1, help="threads for every runtime (default 1)")
-    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
-    p.add_argument("--iterations", type=_positive_int, default=100, help="at least this many timed runs each")
-    p.add_argument("--min-seconds", type=_non_negative_float, default=1.0, help="at least this long timing each")
-    p.add_argument("--no-onnx", action="store_true", help="leave ONNX Runtime out")
-    p.add_argument("--no-litert", action="store_true", help="leave LiteRT (litert-torch + ai-edge-litert) out")
-    p.add_argument("--input-shape", action="append", metavar="1x3x224x224", help="float32 example input shape")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="folder for compare.json, compare.png and the exported programs "
+                        "(default: etkit-compare-NAME in the current folder)")
+    p.add_argument("--threads", type=_positive_int, default=1, help="threads for every runtime (default: %(default)s)")
+    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                   help=f"{_choices(VARIANTS)} (default: all)")
+    p.add_argument("--iterations", type=_positive_int, default=100,
+                   help="at least this many timed runs each (default: %(default)s)")
+    p.add_argument("--min-seconds", type=_non_negative_float, default=1.0,
+                   help="at least this long timing each (default: %(default)s)")
+    p.add_argument("--no-onnx", action="store_true", help="leave ONNX Runtime out (default: include it when installed)")
+    p.add_argument("--no-litert", action="store_true",
+                   help="leave LiteRT (litert-torch + ai-edge-litert) out (default: include it when installed)")
+    p.add_argument("--input-shape", action="append", metavar="SHAPE[:DTYPE[:LOW..HIGH]]",
+                   help=f"a random example input, once per input, in order. {spec_mod.INPUT_SHAPE_HELP}")
+    p.add_argument("--inputs", metavar="FILE.npz", help="example inputs from an .npz: one array per input, in order")
     p.add_argument("--device", metavar="URL", help="time the et-run variants on this device (ssh://[user@]host[:port], "
-                                                   "adb, adb://SERIAL, local), leaving the host-only runtimes out")
+                                                   "adb, adb://SERIAL, local), leaving the host-only runtimes out "
+                                                   "(default: this machine)")
     p.add_argument("--target", help="with --device: the runner's target instead of the probed architecture")
-    p.add_argument("--runner", metavar="DIR", help="with --device: a runner folder from scripts/cross-build.sh")
+    p.add_argument("--runner", metavar="DIR", help="with --device: a runner folder from scripts/cross-build.sh "
+                                                   "(default: built for the target)")
     p.set_defaults(func=cmd_compare)
 
     from .bundle import TARGETS
 
-    p = sub.add_parser("bundle", help="cross-compile et-run and bundle it with programs for a device")
+    p = sub.add_parser("bundle", help="cross-compile et-run and bundle it with programs for a device",
+                       description="Cross-compile et-run and write a device bundle with the given programs.")
     p.add_argument("programs", nargs="+", metavar="FILE.pte", help="programs to put in the bundle's models/")
-    p.add_argument("-o", "--output", required=True, help="the bundle folder to write (replaced if it exists)")
-    p.add_argument("--target", choices=list(TARGETS), default="aarch64-linux")
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="the bundle folder to write (replaced if it exists)")
+    p.add_argument("--target", choices=list(TARGETS), default="aarch64-linux",
+                   help=f"{_choices(TARGETS)} (default: %(default)s)")
     p.add_argument("--select-ops", action="store_true",
-                   help="static targets: an et-run holding only the operators these programs use (smaller)")
-    p.add_argument("--source", help="the etkit checkout to build from (default: found from the venv or cwd)")
+                   help="static targets: an et-run holding only the operators these programs use (smaller; "
+                        "default: all operators)")
+    p.add_argument("--source", metavar="DIR", help="the etkit checkout to build from (default: found from the venv or cwd)")
     p.set_defaults(func=cmd_bundle)
 
     from .device.cli import add_parsers as add_device_parsers
