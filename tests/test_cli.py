@@ -91,6 +91,18 @@ def test_demo_matches_pytorch(tmp_path):
     assert (tmp_path / "out" / "output_0.npy").exists()
 
 
+def test_demo_without_workdir_leaves_nothing_behind(tmp_path):
+    import os
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    done = etkit_cmd("demo", env={**os.environ, "TMPDIR": str(tmp)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"export tiny-classifier to {tmp}/etkit-demo-" in done.stdout  # it worked in a fresh temporary folder
+    # torch keeps its compile cache there (torchinductor_USER, shared by design); etkit leaves nothing.
+    assert [p.name for p in tmp.iterdir() if not p.name.startswith("torchinductor_")] == []
+
+
 # -- example inputs of other dtypes: --input-shape SHAPE:DTYPE[:LOW..HIGH], --inputs FILE.npz ----------------
 
 _TOKENS = textwrap.dedent("""

@@ -167,6 +167,16 @@ def cmd_inspect(args) -> int:
 def cmd_demo(args) -> int:
     """Export the tutorial's model, run it with et-run, compare with eager PyTorch."""
     _quiet_export_libraries("demo")
+    if args.workdir:
+        workdir = Path(args.workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        return _demo(args, workdir)
+    # Without --workdir nothing is left behind: a fresh folder, removed at the end.
+    with tempfile.TemporaryDirectory(prefix="etkit-demo-") as tmp:
+        return _demo(args, Path(tmp))
+
+
+def _demo(args, workdir: Path) -> int:
     import numpy as np
     import torch
 
@@ -174,8 +184,6 @@ def cmd_demo(args) -> int:
     from .exporter import export
     from .tools import et_run_path
 
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="etkit-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
     model, _ = zoo.build("tiny-classifier")
     pte = workdir / "tiny_classifier.pte"
     print(f"1. export tiny-classifier to {pte} ({args.backend})")
@@ -367,7 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="export the tutorial model, run it with et-run and compare with PyTorch",
                        description="Export the tutorial's model, run it with et-run and compare with eager PyTorch.")
-    p.add_argument("--workdir", metavar="DIR", help="where to write the .pte, input and outputs (default: a temp dir)")
+    p.add_argument("--workdir", metavar="DIR",
+                   help="where to write the .pte, input and outputs, kept afterwards "
+                        "(default: a temporary folder, removed at the end)")
     p.add_argument("--backend", choices=export_mod.BACKENDS, default="xnnpack",
                    help=f"{_choices(export_mod.BACKENDS)} (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input (default: %(default)s)")
