@@ -265,3 +265,42 @@ def test_version_imports_neither_torch_nor_executorch():
               "print(sorted(m for m in ('torch', 'executorch') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
+
+
+# -- the commands' output is etkit's own ----------------------------------------------------------------------
+
+# What torch, torchao and executorch printed before etkit filtered them at their source.
+_FOREIGN = re.compile(r"Failed to load|FutureWarning|DeprecationWarning|_pytree|^[WEI]\d{4} |torchao|copyreg")
+
+
+def test_commands_print_nothing_of_torch_torchao_or_executorch(tmp_path):
+    out = tmp_path / "t.pte"
+    done = etkit_cmd("export", "tiny-classifier", "-o", out, "--backend", "xnnpack")
+    assert done.returncode == 0, done.stderr
+    # stderr holds etkit's stage lines and nothing else
+    assert [x for x in done.stderr.splitlines() if not x.startswith(("exporting ", "  ["))] == [], done.stderr
+    for args in (["inspect", out], ["inspect", out, "--json"], ["--version"]):
+        done = etkit_cmd(*args)
+        assert done.returncode == 0 and done.stderr == "", (args, done.stderr)
+        assert not _FOREIGN.search(done.stdout), (args, done.stdout)
+
+
+def test_export_from_python_shows_the_models_warnings_and_no_others(tmp_path):
+    script = textwrap.dedent(f"""
+        import warnings
+        import torch
+        import etkit
+
+        class Noisy(torch.nn.Module):
+            def forward(self, x):
+                warnings.warn("the model's own notice")
+                return torch.relu(x) * 2
+
+        etkit.export(Noisy(), (torch.randn(2, 3),), {str(tmp_path / 'n.pte')!r})
+        warnings.warn("the caller's own notice")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "UserWarning: the model's own notice" in done.stderr and "UserWarning: the caller's own notice" in done.stderr
+    assert all("UserWarning: the" in x for x in done.stderr.splitlines()), done.stderr  # theirs and nothing else
+    assert not _FOREIGN.search(done.stderr), done.stderr

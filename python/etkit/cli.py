@@ -8,13 +8,11 @@ Errors print one line; --verbose adds the Python traceback.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import subprocess
 import sys
 import tempfile
 import traceback
-import warnings
 from pathlib import Path
 
 from .errors import ArgumentError, DeviceError, EtkitError, ExportError
@@ -26,13 +24,15 @@ def _quiet_export_libraries(command: str) -> None:
 
     require_export(f"etkit {command}")
     # torch, torchao and executorch warn at length on import and export; the
-    # user asked for a .pte, not for their deprecation notices.
-    warnings.filterwarnings("ignore")
-    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
-    import torch  # noqa: F401  (torch sets its loggers' levels on import: quiet them after)
+    # user asked for a .pte, not for their deprecation notices. Only theirs are
+    # filtered: etkit's own warnings, and the user's model's, still show.
+    from . import _quiet
 
-    for name in ("torch", "torchao", "executorch", "root"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    _quiet.filter_warnings()
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    with _quiet.quiet():
+        import torch  # noqa: F401  (torch sets its loggers' levels on import: quiet them after)
+    _quiet.silence_loggers()
 
 
 def _progress_printer():

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from . import _quiet
 from .errors import ExportError
 from .extras import require_export
 
@@ -687,6 +688,15 @@ def export(
     require_export("etkit.export")
     _check_choice("backend", backend, BACKENDS)
     _check_choice("quantize", quantize, QUANTIZE_MODES)
+    # torch's, torchao's and executorch's notices about themselves stay out of the caller's output.
+    with _quiet.quiet():
+        return _export(model, example_inputs, path, backend=backend, quantize=quantize, calibration=calibration,
+                       dynamic_shapes=dynamic_shapes, methods=methods, verify=verify,
+                       bundled_program=bundled_program, progress=progress)
+
+
+def _export(model, example_inputs, path, *, backend, quantize, calibration, dynamic_shapes, methods, verify,
+            bundled_program, progress) -> ExportReport:
 
     table = _method_table(model, example_inputs, dynamic_shapes, methods)
     _refuse_empty_examples(table)
