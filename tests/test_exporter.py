@@ -560,3 +560,30 @@ def test_wrong_input_shape_for_a_builtin_model_is_one_clean_error(tmp_path):
     (error,) = [x for x in lines if x.startswith("etkit: error: ")]
     assert "could not capture TinyClassifier" in error and "[20, 64]" in error
     assert "tiny-classifier takes float32[1, 20]" in error
+
+
+# -- one vocabulary for export's summary and etkit inspect ---------------------------------------------------
+
+
+def test_export_summary_and_inspect_count_in_the_same_named_units(exported, tmp_path, etkit_main):
+    from etkit.inspection import format_inspection
+
+    model, example = MODELS["cnn"]()
+    path = tmp_path / "c.pte"
+    report = _export(model, example, path)
+    info = etkit.inspect(path)
+    (delegate,) = info["methods"][0]["delegates"]
+    # The XNNPACK nodes export reports are the ones inspect reads from the file.
+    assert report.xnnpack_nodes == delegate["nodes"] and delegate["backend"] == "XnnpackBackend"
+    # Fusion makes the two counts differ; each is named by its unit, in both places.
+    assert report.delegated_ops > report.xnnpack_nodes
+    summary = report.summary()
+    assert (f"{report.delegated_ops} ATen operator(s) delegated in {report.delegated_subgraphs} subgraph(s), "
+            f"run as {report.xnnpack_nodes} XNNPACK node(s)") in summary
+    assert f"{report.xnnpack_nodes} XNNPACK node(s)" in format_inspection(info)
+    assert "operators delegated" not in summary and " node(s), " not in format_inspection(info).replace(
+        "XNNPACK node(s), ", "")
+
+    portable = _export(model, example, tmp_path / "p.pte", backend="portable")
+    assert portable.xnnpack_nodes is None and "XNNPACK" not in portable.summary()
+    assert f"0 ATen operator(s) delegated in 0 subgraph(s); {portable.portable_ops} ATen operator(s)" in portable.summary()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from . import _quiet
+from . import _core, _quiet
 from .errors import ExportError
 from .extras import require_export
 
@@ -54,14 +54,19 @@ class ExportReport:
     backend: str
     quantize: str | None
     size_bytes: int
-    delegated_ops: int
-    portable_ops: int
+    # Two counts of the same work, in different units (etkit inspect uses the same words):
+    # ATen operators are the graph's operators as captured (Edge dialect), before lowering;
+    # XNNPACK nodes are what XNNPACK runs after fusing them (a convolution, its batch norm and
+    # its activation become one node), the count that etkit inspect reads from the program.
+    delegated_ops: int  # ATen operators taken by delegates
+    portable_ops: int  # ATen operators left to portable kernels
     delegated_subgraphs: int
     stage_seconds: dict[str, float] = field(default_factory=dict)
     methods: list[str] = field(default_factory=lambda: ["forward"])
     # Per method, from running the written .pte in etkit's runtime (None when verify=False).
     accuracy: dict[str, Accuracy] | None = None
     bundled_program: str | None = None  # the .bpte written beside the .pte, if any
+    xnnpack_nodes: int | None = None  # nodes in the program's XNNPACK payloads (None: no XNNPACK delegate)
 
     @property
     def verified(self) -> bool:
@@ -70,10 +75,11 @@ class ExportReport:
     def summary(self) -> str:
         q = f", {self.quantize}" if self.quantize else ""
         m = f", methods {', '.join(self.methods)}" if self.methods != ["forward"] else ""
+        run_as = f", run as {self.xnnpack_nodes} XNNPACK node(s)" if self.xnnpack_nodes is not None else ""
         lines = [
             f"wrote {self.path} ({self.size_bytes:,} bytes, {self.backend}{q}{m}): "
-            f"{self.delegated_ops} operators delegated in {self.delegated_subgraphs} subgraph(s), "
-            f"{self.portable_ops} on portable kernels"
+            f"{self.delegated_ops} ATen operator(s) delegated in {self.delegated_subgraphs} subgraph(s){run_as}; "
+            f"{self.portable_ops} ATen operator(s) on portable kernels"
         ]
         if self.bundled_program:
             lines.append(f"wrote {self.bundled_program} (the program with its example inputs and eager outputs: "
@@ -437,15 +443,20 @@ def _plain_capture_cause(module, example: tuple, dynamic_shapes) -> str | None:
     return None
 
 
-def _check_bounds(buffer: bytes, methods: dict[str, tuple]) -> None:
+def _xnnpack_nodes(described: dict) -> int | None:
+    """Nodes in the program's XNNPACK payloads, as etkit inspect counts them."""
+    nodes = [d["nodes"] for m in described["methods"] for d in m["delegates"]
+             if d["backend"] == "XnnpackBackend" and d["nodes"] is not None]
+    return sum(nodes) if nodes else None
+
+
+def _check_bounds(described: dict, methods: dict[str, tuple]) -> None:
     """Every bounded dynamic dimension asked for must have that upper bound in
     the program (a dynamic tensor's sizes in the program are its upper bounds):
     lowering can shrink it silently (seen: a BatchNorm1d head exported at
     batch 1 came out bounded at 2 of 8). Raises ExportError, before anything
     is written, naming the input, the dimension, both bounds and a way out."""
-    from . import _core
-
-    described = {m["name"]: m for m in _core.describe_program(buffer)["methods"]}
+    described = {m["name"]: m for m in described["methods"]}
     for method, (module, example, dynamic_shapes) in methods.items():
         leaves = _asked_leaves(module, example, dynamic_shapes)
         if not leaves or not any(leaf.bounds for leaf in leaves):
@@ -718,7 +729,8 @@ def _export(model, example_inputs, path, *, backend, quantize, calibration, dyna
         edge = stages.run("lower", lambda: _lower(captured, backend))
         delegated, portable, subgraphs = _count_delegation(edge)
         manager, buffer = stages.run("serialize", lambda: _serialize(edge))
-        _check_bounds(buffer, table)  # before writing: never leave a program that takes less than asked
+        described = _core.describe_program(buffer)  # what etkit inspect will say of the file
+        _check_bounds(described, table)  # before writing: never leave a program that takes less than asked
         _write(out, buffer)
         size = len(buffer)
         if bundled_program is not None:
@@ -736,6 +748,7 @@ def _export(model, example_inputs, path, *, backend, quantize, calibration, dyna
         methods=list(table),
         accuracy=accuracy,
         bundled_program=None if bundled_program is None else str(bundled_program),
+        xnnpack_nodes=_xnnpack_nodes(described),
     )
 
 

@@ -68,10 +68,14 @@ def format_inspection(info: dict) -> str:
                 dyn = f"  ({t['dynamism']})" if t.get("dynamism", "static") != "static" else ""
                 lines.append(f"  {kind[:-1]:<6} {i}  {_fmt_shape(t)}{dyn}")
         for d in m["delegates"]:
-            nodes = "?" if d["nodes"] is None else d["nodes"]
-            share = "" if d["share"] is None else f", {d['share']:.0%} of the method's operators"
-            lines.append(f"  delegate {d['backend']}: {d['calls']} call(s), {nodes} node(s), "
-                         f"{d['bytes']:,} bytes{share}")
+            # The words of etkit export's summary: XNNPACK nodes are what XNNPACK runs, after
+            # fusing the graph's ATen operators; the share counts them against everything the
+            # method runs (XNNPACK nodes plus kernel calls outside delegates).
+            unit = "XNNPACK node(s)" if d["backend"] == "XnnpackBackend" else "node(s)"
+            nodes = f", {d['nodes']} {unit}" if d["nodes"] is not None else ""
+            share = "" if d["share"] is None else (
+                f", {d['share']:.0%} of what the method runs (XNNPACK nodes and kernel calls outside delegates)")
+            lines.append(f"  delegate {d['backend']}: {d['calls']} call(s){nodes}, {d['bytes']:,} bytes{share}")
         if m["operators"]:
             lines.append(f"  operators outside delegates ({m['kernel_calls']} call(s)):")
             lines += [f"    {count:>5}  {name}" for name, count in m["operators"].items()]
