@@ -68,7 +68,8 @@ def cmd_export(args) -> int:
                         calibration=calibration, dynamic_shapes=dynamic, verify=not args.no_verify,
                         bundled_program=args.bundled_program, progress=_progress_printer())
     except ExportError as e:
-        hints = [_dtype_hint(str(e), example), _own_inputs_hint(args)]
+        captured = str(e).startswith("torch.export could not capture")  # not a later stage's failure
+        hints = [_dtype_hint(str(e), example), _own_inputs_hint(args)] if captured else []
         if any(hints):
             raise ExportError("; ".join([str(e), *filter(None, hints)])) from e
         raise
