@@ -246,7 +246,9 @@ def test_version(monkeypatch):
 
     from etkit import __version__, cli, extras
 
-    done = etkit_cmd("--version")
+    import os
+
+    done = etkit_cmd("--version", env={**os.environ, "COLUMNS": "40"})  # one line, however narrow the terminal
     assert done.returncode == 0
     assert done.stdout.strip() == (f"etkit {__version__} (torch {metadata.version('torch')}, "
                                    f"executorch {metadata.version('executorch')})")

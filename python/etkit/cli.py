@@ -319,6 +319,18 @@ def version_text() -> str:
     return text if has_export() else f"{text}; runtime only: export needs {EXPORT_HINT}"
 
 
+class _VersionAction(argparse.Action):
+    """--version: prints version_text() as is (argparse's own action rewraps it to
+    the terminal's width) and only when asked (it reads installed metadata)."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def _choices(values) -> str:
     return ", ".join(str(v) for v in values)
 
@@ -329,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import zoo
 
     parser = argparse.ArgumentParser(prog="etkit", description="Take PyTorch models to edge devices with ExecuTorch.")
-    parser.add_argument("--version", action="version", version=version_text(),
+    parser.add_argument("--version", action=_VersionAction,
                         help="print etkit's version (and torch's and executorch's) and exit")
     parser.add_argument("--verbose", action="store_true", help="show Python tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
