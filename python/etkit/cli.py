@@ -286,15 +286,15 @@ def _add_tune_flags(p: argparse.ArgumentParser) -> None:
         "outputs stay within the accuracy bounds against eager PyTorch, measured on the example inputs and up to "
         "16 --calibration samples. Prints the candidates' table, the chosen one marked with '*'.")
     g.add_argument("--tune", action="store_true", help="choose the variant by measurement (see above)")
-    g.add_argument("--candidates", nargs="+", choices=list(CANDIDATES), help="the variants to try (default: all)")
+    g.add_argument("--candidates", nargs="+", choices=list(CANDIDATES), help=f"the variants to try: {_choices(CANDIDATES)} (default: all)")
     g.add_argument("--max-error", type=_non_negative_float, metavar="E",
                    help="largest absolute error against eager PyTorch allowed (default: no bound; it depends on "
                         "the outputs' scale)")
     g.add_argument("--min-cosine", type=float, metavar="C",
                    help=f"lowest cosine similarity with eager PyTorch's outputs allowed (default {DEFAULT_MIN_COSINE}"
                         " when --max-error is not given; with both, both must hold)")
-    g.add_argument("--threads", type=_positive_int, help="threads to time with (default 1)")
-    g.add_argument("--json", metavar="PATH", help="also write the candidates as JSON")
+    g.add_argument("--threads", type=_positive_int, help="threads to time with (default: 1)")
+    g.add_argument("--json", metavar="PATH", help="also write the candidates as JSON (default: no file)")
     g.add_argument("--device", metavar="URL",
                    help="time (and check the outputs) on this device: ssh://[user@]host[:port], adb, adb://SERIAL, "
                         "local; the runner is built for it as for etkit remote")
