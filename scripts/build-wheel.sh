@@ -34,7 +34,7 @@ case "$target" in
   aarch64|aarch64-linux)
     arch=aarch64
     sdk="$root/third_party/executorch-aarch64/executorch"
-    if ! compgen -G "$root/third_party/executorch-aarch64/.complete-*-2" >/dev/null ||
+    if ! compgen -G "$root/third_party/executorch-aarch64/.complete-*-3" >/dev/null ||
        ! command -v aarch64-linux-gnu-g++ >/dev/null; then
       # The ARM bundle's script is what downloads the aarch64 runtime (third_party/README.md)
       # and installs the cross toolchain (and qemu-user, which runs the result here).
