@@ -6,6 +6,7 @@
 #   aarch64-static   DIR/et-run: one static ARM64 executable (any ARM64 Linux board)
 #   android-arm64    the same binary, with a README on adb push (no NDK needed)
 #   armv7-static     DIR/et-run: one static 32-bit ARM executable (ARMv7-A, NEON, hard float)
+#   x86_64-static    DIR/et-run: one static x86-64 executable (benchmarks/PERF.md times it)
 #   aarch64          ARM64 Linux bundle: bin/et-run, lib/ (ExecuTorch, libstdc++, glibc
 #                    and its loader, from the executorch aarch64 wheel), et-run launcher
 #   x86_64           the same kind of bundle of the host build
@@ -21,12 +22,12 @@
 set -euo pipefail
 
 EXECUTORCH_VERSION=1.5.1  # the aarch64 bundle's SDK: the same pin as the host's (scripts/setup.sh)
-SDK_LAYOUT=2              # what is unpacked from the wheel; 2: the bundled-program schema too
+SDK_LAYOUT=3              # what is unpacked from the wheel; 2: the bundled-program schema, 3: the .ptd schema too
 
 die() { echo "cross-build: error: $*" >&2; exit 1; }
 usage() {
   echo "usage: scripts/cross-build.sh TARGET DIR [--models A.pte ...]" >&2
-  echo "  TARGET: aarch64-static, android-arm64, armv7-static, aarch64, x86_64, android-ndk" >&2
+  echo "  TARGET: aarch64-static, android-arm64, armv7-static, x86_64-static, aarch64, x86_64, android-ndk" >&2
   exit 2
 }
 
@@ -43,14 +44,16 @@ fi
 case "$target" in
   aarch64-static | android-arm64) preset=aarch64-static ;;
   armv7-static) preset=armv7-static ;;
+  x86_64-static) preset=x86_64-static ;;
   aarch64 | aarch64-linux) target=aarch64; preset=aarch64-linux ;;
   x86_64 | x86_64-linux) target=x86_64; preset=x86_64-linux ;;
   android-ndk | android-arm64-v8a) target=android-ndk; preset=android-arm64-v8a ;;
   *) echo "cross-build: error: unknown target '$target'" >&2; usage ;;
 esac
 [ -n "$out" ] || usage
-[ ${#models[@]} -eq 0 ] || [ "$preset" = aarch64-static ] || [ "$preset" = armv7-static ] ||
-  die "--models needs a static target (aarch64-static, android-arm64, armv7-static): selective builds compile ExecuTorch's kernels from source"
+case "$preset" in *-static) static=1 ;; *) static=0 ;; esac
+[ ${#models[@]} -eq 0 ] || [ $static = 1 ] ||
+  die "--models needs a static target (aarch64-static, android-arm64, armv7-static, x86_64-static): selective builds compile ExecuTorch's kernels from source"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # Absolute before any cd; the parent must exist so that DIR can be moved into place.
@@ -107,6 +110,7 @@ need_cmd() { command -v "$1" >/dev/null || need+=("$2"); }
 case "$preset" in
   aarch64-static | aarch64-linux) need_cmd aarch64-linux-gnu-g++ g++-aarch64-linux-gnu; need_cmd qemu-aarch64 qemu-user ;;
   armv7-static) need_cmd arm-linux-gnueabihf-g++ g++-arm-linux-gnueabihf; need_cmd qemu-arm qemu-user ;;
+  x86_64-static) need_cmd qemu-x86_64 qemu-user ;;  # CMake's try_run goes through the emulator
 esac
 need_cmd flatc flatbuffers-compiler
 [ -f /usr/include/flatbuffers/flatbuffers.h ] || need+=(libflatbuffers-dev)
@@ -143,7 +147,7 @@ tmp = sys.argv[1]
 wheel, = glob.glob(tmp + "/wheel/executorch-*.whl")
 keep = ("executorch/lib/", "executorch/include/", "executorch/share/", "executorch/schema/",
         "executorch/backends/xnnpack/serialization/runtime_schema.fbs",
-        "executorch/devtools/bundled_program/schema/")
+        "executorch/devtools/bundled_program/schema/", "executorch/extension/flat_tensor/serialize/")
 with zipfile.ZipFile(wheel) as z:
     names = [n for n in z.namelist() if n.startswith(keep) or (".dist-info/licenses/" in n)]
     z.extractall(tmp + "/sdk", names)
@@ -174,7 +178,7 @@ if [ ${#models_abs[@]} -gt 0 ]; then
   list=""
   for m in "${models_abs[@]}"; do list="$list${list:+;}$m"; done
   config+=(-B "$build" "-DETKIT_SELECT_OPS_MODELS=$list")
-elif [ "$preset" = aarch64-static ] || [ "$preset" = armv7-static ]; then
+elif [ $static = 1 ]; then
   config+=(-DETKIT_SELECT_OPS_MODELS=)
 fi
 # One run at a time per build folder (several runners may be asked for at once).
