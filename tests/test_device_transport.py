@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+import etkit
 from etkit import ArgumentError, DeviceError
 from etkit.device.transport import open_transport, split_url
 
@@ -89,3 +90,17 @@ def test_missing_client_binary(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(DeviceError, match="adb client is not installed"):
         open_transport("adb")[0].exec("true")
+
+
+def test_ssh_control_folder_goes_without_close(ssh_server, device_env):
+    """A Device left open (no close, no with) leaves no etkit-ssh-* folder behind."""
+    import gc
+    import os
+
+    device = etkit.Device(ssh_server.url)
+    device.probe()
+    folder = device._transport._control_dir  # noqa: SLF001 - what close() would remove
+    assert folder and os.path.isdir(folder)
+    del device
+    gc.collect()
+    assert not os.path.exists(folder)

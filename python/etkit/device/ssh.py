@@ -14,6 +14,7 @@ import os
 import shlex
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 from .transport import Completed, Transport, classify, device_error, run_client
@@ -56,6 +57,9 @@ class SshTransport(Transport):
         if self._control_dir is None:
             # Short path: unix socket paths are limited to ~100 bytes; %C is a hash.
             self._control_dir = tempfile.mkdtemp(prefix="etkit-ssh-")
+            # Removed at close(), or when the transport is collected or the
+            # interpreter exits without a close (a Device left open).
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._control_dir, True)
         opts = []
         config = os.environ.get("ETKIT_SSH_CONFIG")
         if config:
@@ -104,5 +108,5 @@ class SshTransport(Transport):
             run_client([*self._ssh()[:-1], "-O", "exit", self.host], self.url, timeout=10)
         except Exception:  # noqa: BLE001 - best effort: the master may be gone already
             pass
-        shutil.rmtree(self._control_dir, ignore_errors=True)
+        self._cleanup()
         self._control_dir = None
