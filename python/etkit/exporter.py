@@ -803,14 +803,10 @@ def load_calibration(path: str | os.PathLike, example_inputs, dynamic_shapes=Non
     import numpy as np
     import torch
 
+    from .spec import read_npz
+
     example = _as_tuple(example_inputs)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = [(k, npz[k]) for k in npz.files]
-    except FileNotFoundError:
-        raise ExportError(f"calibration file {path} does not exist") from None
-    except Exception as e:
-        raise ExportError(f"cannot read calibration file {path} as .npz: {e}") from e
+    arrays = read_npz(path, "calibration file", ExportError)
     if len(arrays) != len(example):
         raise ExportError(f"calibration file {path} has {len(arrays)} array(s) ({', '.join(k for k, _ in arrays)}); "
                           f"the model takes {len(example)} input(s): give one array per input, in order")

@@ -119,19 +119,27 @@ def parse_shape(text: str) -> tuple[int, ...]:
     return parse_input_spec(text).shape
 
 
+def read_npz(path, what: str, error: type[Exception]) -> list:
+    """The (key, array) pairs of an .npz in the file's order; ``error`` naming
+    ``what`` when it is missing or unreadable (no pickles: the file is data)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return [(k, npz[k]) for k in npz.files]
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist") from None
+    except Exception as e:
+        raise error(f"cannot read {what} {path} as .npz: {e}") from e
+
+
 def load_inputs(path: str | Path) -> tuple:
     """Example inputs from an .npz: one array per model input, in the file's order
     (``np.savez(f, x, y)`` or ``np.savez(f, x=x, y=y)``), each with its own dtype and shape."""
     import numpy as np
     import torch
 
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = [(k, npz[k]) for k in npz.files]
-    except FileNotFoundError:
-        raise SpecError(f"--inputs file {path} does not exist") from None
-    except Exception as e:
-        raise SpecError(f"cannot read --inputs file {path} as .npz: {e}") from e
+    arrays = read_npz(path, "--inputs file", SpecError)
     if not arrays:
         raise SpecError(f"--inputs file {path} holds no arrays: give one array per model input, in order")
     made = []
