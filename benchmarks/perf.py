@@ -179,10 +179,10 @@ def _xnnpack_passes(keep: set[str]):
 # ---- Measuring ---------------------------------------------------------------------------
 
 
-def _et_run(pte: Path, inputs: list[Path], threads: int, min_seconds: float, extra=()) -> float:
+def _et_run(pte: Path, inputs: list[Path], threads: int, min_seconds: float, extra=(), runner: str | None = None) -> float:
     from etkit.tools import et_run_path
 
-    cmd = [et_run_path(), str(pte), "--bench", "--json", "-", "--threads", str(threads), "--min-seconds",
+    cmd = [runner or et_run_path(), str(pte), "--bench", "--json", "-", "--threads", str(threads), "--min-seconds",
            str(min_seconds), *extra]
     for f in inputs:
         cmd += ["--input", str(f)]
@@ -259,7 +259,7 @@ def _onnx(model, example, work: Path, name: str):
 
 
 def measure(name: str, build, kind: str, work: Path, thread_counts: list[int], rounds: int,
-            min_seconds: float) -> dict:
+            min_seconds: float, source_runner: str | None = None) -> dict:
     from etkit.compare import load_litert
     from etkit.timing import time_calls
 
@@ -280,6 +280,8 @@ def measure(name: str, build, kind: str, work: Path, thread_counts: list[int], r
                 lambda m=mode: _et_run(best, input_files, threads, min_seconds, ["--xnnpack-workspace", m]))
         timers["et-run, weight cache on"] = (
             lambda: _et_run(best, input_files, threads, min_seconds, ["--xnnpack-weight-cache", "on"]))
+        if source_runner:  # the same program on ExecuTorch built from source (scripts/cross-build.sh x86_64-static)
+            timers[SOURCE_BUILT] = lambda: _et_run(best, input_files, threads, min_seconds, runner=source_runner)
         if tflite:
             invoke, _ = load_litert(tflite, inputs, threads)
             timers["LiteRT (XNNPACK)"] = lambda invoke=invoke: time_calls(invoke, min_seconds=min_seconds)["latency_ms"]["p50"]
@@ -299,6 +301,9 @@ def measure(name: str, build, kind: str, work: Path, thread_counts: list[int], r
                 samples[label].append(timer())
         result["threads"][str(threads)] = samples
     return result
+
+
+SOURCE_BUILT = "et-run, ExecuTorch built from source (static)"
 
 
 def ratios(samples: dict, numerator: str, denominator: str) -> tuple[float, float, float] | None:
@@ -346,6 +351,87 @@ def plot(results: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _median(samples: dict, a: str, b: str) -> float | None:
+    r = ratios(samples, a, b)
+    return r[0] if r else None
+
+
+def findings(results: list[dict]) -> list[str]:
+    """The conclusions, with this run's numbers in them."""
+    now, before = "et-run (etkit export)", "et-run, no passes"
+    out = ["## Findings", ""]
+    # Export passes.
+    parts = []
+    for res in results:
+        p0, p1 = res["programs"][before], res["programs"][now]
+        gains = [_median(s, before, now) for s in res["threads"].values()]
+        parts.append(f"{res['model']} {' / '.join(f'{g:.2f}x' for g in gains if g)} "
+                     f"({p0['xnnpack_calls']} XNNPACK calls and {p0['kernel_calls']} portable calls -> "
+                     f"{p1['xnnpack_calls']} and {p1['kernel_calls']})")
+    out.append("- **Kept: two export passes** (`etkit.exporter._xnnpack_passes`). Before partitioning, "
+               "squeeze/unsqueeze become views and expand_copy to the shape its input already has goes (torch's "
+               "matmul decomposition leaves one beside every batched matmul). XNNPACK takes neither operator, so "
+               "each split the program into another delegate call with portable kernels between. Speed-up "
+               "(before / after, at " + " / ".join(f"{t} thread(s)" for t in results[0]["threads"]) + "): " +
+               "; ".join(parts) + ". The CNNs had nothing to gain: one delegate call before and after.")
+    # Layer norm.
+    encs = [r for r in results if r["kind"] == "encoder"]
+    if encs:
+        cells = []
+        for res in encs:
+            for label in ("et-run + LayerNorm as 4-D mean", "et-run + LayerNorm as matmul mean"):
+                vals = [_median(s, label, now) for s in res["threads"].values()]
+                cells.append(f"{res['model']} {label.split(' as ')[1]} " + " / ".join(f"{v:.2f}" for v in vals if v))
+        out.append("- **Tried, not kept: layer norm inside XNNPACK.** ExecuTorch 1.5.1's XNNPACK partitioner has no "
+                   "layer norm and takes `mean` only over the two innermost dimensions of a 4-D tensor (global "
+                   "average pooling), so each LayerNorm runs on a portable kernel and splits an encoder into "
+                   "2 x layers + 1 delegate calls. Rewriting it from operators XNNPACK takes (a 4-D view and that "
+                   "mean, or the mean as a product with a constant 1/C vector) puts the whole encoder in one or two "
+                   "calls, and is slower all the same: more nodes and layout changes than one portable layer_norm "
+                   "kernel costs. Ratios to today's program: " + "; ".join(cells) + ".")
+    # XNNPACK options.
+    spread = []
+    for res in results:
+        for s in res["threads"].values():
+            for label in ("et-run, workspace sharing disabled", "et-run, workspace sharing per-model",
+                          "et-run, weight cache on"):
+                v = _median(s, label, now)
+                if v:
+                    spread.append(v)
+    if spread:
+        out.append(f"- **XNNPACK's options change nothing measurable here.** Workspace sharing (disabled, per-model, "
+                   f"the runtime's default global) and the weight cache gave medians from {min(spread):.2f} to "
+                   f"{max(spread):.2f} of the default, within the rounds' spread: they decide how much memory "
+                   "several delegate calls or loaded methods share, not how fast one call runs. et-run keeps the "
+                   "defaults and offers both (`--xnnpack-workspace`, `--xnnpack-weight-cache`); the benchmark JSON "
+                   "records them. The thread pool is ExecuTorch's (pthreadpool), sized by `--threads`.")
+    # Source build.
+    built = [(res["model"], t, _median(s, SOURCE_BUILT, now)) for res in results for t, s in res["threads"].items()
+             if SOURCE_BUILT in s]
+    if built:
+        out.append("- **ExecuTorch built from source** (`scripts/cross-build.sh x86_64-static`: the archive's "
+                   "ExecuTorch and XNNPACK, GCC 12, -O3, static) against the executorch 1.5.1 wheel's runtime, "
+                   "same program: " + "; ".join(f"{m} {t} thread(s) {v:.2f}" for m, t, v in built if v) +
+                   " (below 1: the source build is faster).")
+    else:
+        out.append("- **ExecuTorch built from source** was not timed in this run (`--source-runner` not given).")
+    # Goals.
+    cnn = [(r["model"], t, _median(s, now, "LiteRT (XNNPACK)")) for r in results if r["kind"] == "cnn"
+           for t, s in r["threads"].items()]
+    enc = [(r["model"], t, _median(s, now, "ONNX Runtime")) for r in encs for t, s in r["threads"].items()]
+    out.append("- **The goals.** et-run / LiteRT <= 1.00 on CNNs: " +
+               "; ".join(f"{m} {t} thread(s) {v:.2f} {'met' if v <= 1.0 else 'not met'}" for m, t, v in cnn if v) +
+               ". et-run / ONNX Runtime <= 0.90 on encoders: " +
+               "; ".join(f"{m} {t} thread(s) {v:.2f} {'met' if v <= 0.9 else 'not met'}" for m, t, v in enc if v) +
+               ". On a CNN both runtimes run the whole model as one XNNPACK graph, so what is left is the "
+               "runtimes' own cost per inference and XNNPACK's build; the per-round range says how much of it "
+               "this shared machine can resolve. On an encoder the portable layer norms and the delegate calls "
+               "they cause are what etkit cannot remove with ExecuTorch 1.5.1's partitioner (above); a "
+               "partitioner that takes layer norm (or `mean` over the last dimension) would be the next step, "
+               "and it is ExecuTorch's, not etkit's.")
+    return out + [""]
+
+
 def report(results: list[dict], info: dict, rounds: int, min_seconds: float) -> str:
     lines = [
         "# Performance: et-run against LiteRT and ONNX Runtime, and what etkit's choices are worth",
@@ -371,7 +457,7 @@ def report(results: list[dict], info: dict, rounds: int, min_seconds: float) -> 
                          f"{_ratio_text(ratios(samples, 'et-run (etkit export)', 'LiteRT (XNNPACK)'))} | "
                          f"{_ratio_text(ratios(samples, 'et-run (etkit export)', 'ONNX Runtime'))} | "
                          f"{prog['xnnpack_calls']} | {prog['kernel_calls']} |")
-    lines += ["", "![et-run against LiteRT and ONNX Runtime](results/perf.png)", "",
+    lines += ["", "![et-run against LiteRT and ONNX Runtime](results/perf.png)", "", *findings(results),
               "## What was tried, each on its own", "",
               "Each row: that variant's p50 over the p50 of the program `etkit export` writes today, in the same "
               "rounds (below 1: the variant is faster). The programs' split says how many XNNPACK delegate calls "
@@ -410,6 +496,9 @@ def main() -> int:
     parser.add_argument("--min-seconds", type=float, default=0.5)
     parser.add_argument("--quick", action="store_true", help="the two zoo models only")
     parser.add_argument("--out", default=str(ROOT / "benchmarks"), help="folder of PERF.md and results/")
+    parser.add_argument("--source-runner", metavar="ET_RUN",
+                        help="also time an et-run built against ExecuTorch from source "
+                             "(scripts/cross-build.sh x86_64-static DIR, then DIR/et-run)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     import etkit.cli  # noqa: F401  (quiets torch's and executorch's import-time noise, as the etkit command does)
@@ -422,7 +511,8 @@ def main() -> int:
             say(f"{name}")
             folder = Path(tmp) / name
             folder.mkdir()
-            results.append(measure(name, build, kind, folder, thread_counts, args.rounds, args.min_seconds))
+            results.append(measure(name, build, kind, folder, thread_counts, args.rounds, args.min_seconds,
+                                   args.source_runner))
     out = Path(args.out)
     (out / "results").mkdir(parents=True, exist_ok=True)
     (out / "results" / "perf.json").write_text(json.dumps(results, indent=2))
