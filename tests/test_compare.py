@@ -179,3 +179,11 @@ def test_device_dead_exits_3_naming_it_before_exporting(ssh_server, device_env, 
 def test_device_options_need_a_device(host_runner_dir, etkit_main, tmp_path):
     done = etkit_main("compare", "tiny-classifier", "--runner", host_runner_dir, "-o", tmp_path)
     assert done.returncode != 0 and "--runner and --target go with --device" in done.stderr
+
+
+def test_tables_give_small_times_in_us():
+    """Sub-millisecond latencies read as us/ns, not 0.0006 ms (as et-run prints them)."""
+    c = compare.Comparison(model="m", threads=1, inputs=[[1]], machine={})
+    c.rows.append(compare.Row("et-run xnnpack", "et-run", 0.000651, 0.0123, 100, 1.5, 2048, 1e-7))
+    for text in (compare.format_table(c), compare.format_markdown(c)):
+        assert "651 ns" in text and "12.3 us" in text and "1.500 ms" in text and "0.0006" not in text

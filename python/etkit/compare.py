@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import EtkitError
 from .extras import require_export
-from .timing import time_calls
+from .timing import duration, time_calls
 from .tools import et_run_path
 
 if TYPE_CHECKING:
@@ -367,15 +367,16 @@ def format_table(c: Comparison) -> str:
         return format(v, fmt) if v is not None else format("-", ">" + fmt.split(".")[0])
 
     wide = max([5, *(len(r.where) for r in c.rows)])
-    head = (f"{'runtime':<28} {'where':<{wide}} {'p50 ms':>10} {'p90 ms':>10} {'runs':>8} {'load ms':>9} "
+    head = (f"{'runtime':<28} {'where':<{wide}} {'p50':>10} {'p90':>10} {'runs':>8} {'load':>10} "
             f"{'file KiB':>9} {'max |err|':>10}  note")
     lines = [f"{c.model}: {c.threads} thread(s), inputs {c.inputs}, on {device_name(c)}", head, "-" * len(head)]
     if c.device:
         lines.insert(1, "max |err| is against eager PyTorch on this host, on the same inputs")
     for r in c.rows:
-        lines.append(f"{r.name:<28} {r.where:<{wide}} {num(r.p50_ms, '10.4f')} {num(r.p90_ms, '10.4f')} "
+        # Times in ms, us or ns as fits (etkit.timing.duration, as et-run prints them).
+        lines.append(f"{r.name:<28} {r.where:<{wide}} {duration(r.p50_ms):>10} {duration(r.p90_ms):>10} "
                      f"{r.iterations:>8} "
-                     f"{num(r.load_ms, '9.2f')} {num(None if r.file_bytes is None else r.file_bytes / 1024, '9.1f')} "
+                     f"{duration(r.load_ms):>10} {num(None if r.file_bytes is None else r.file_bytes / 1024, '9.1f')} "
                      f"{num(r.max_abs_error, '10.2e')}  {r.note}")
     return "\n".join(lines)
 
@@ -384,11 +385,11 @@ def format_markdown(c: Comparison) -> str:
     def num(v, fmt):
         return "–" if v is None else format(v, fmt)
 
-    lines = ["| runtime | p50 ms | p90 ms | runs | load ms | file KiB | max abs error vs eager | note |",
+    lines = ["| runtime | p50 | p90 | runs | load | file KiB | max abs error vs eager | note |",
              "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in c.rows:
-        lines.append(f"| {r.name} | {num(r.p50_ms, '.4f')} | {num(r.p90_ms, '.4f')} | {r.iterations} | "
-                     f"{num(r.load_ms, '.2f')} | {num(None if r.file_bytes is None else r.file_bytes / 1024, '.1f')} | "
+        lines.append(f"| {r.name} | {duration(r.p50_ms)} | {duration(r.p90_ms)} | {r.iterations} | "
+                     f"{duration(r.load_ms)} | {num(None if r.file_bytes is None else r.file_bytes / 1024, '.1f')} | "
                      f"{num(r.max_abs_error, '.2e')} | {r.note} |")
     return "\n".join(lines)
 
