@@ -20,9 +20,7 @@ py::dict value_dict(const ValueDescription& v) {
   py::dict d;
   if (!v.is_tensor) {
     d["kind"] = v.kind;
-    if (const auto* i = std::get_if<int64_t>(&v.value)) d["value"] = *i;
-    if (const auto* f = std::get_if<double>(&v.value)) d["value"] = *f;
-    if (const auto* b = std::get_if<bool>(&v.value)) d["value"] = *b;
+    if (!std::holds_alternative<std::monostate>(v.value)) d["value"] = py::cast(v.value);  // int, float or bool
     return d;
   }
   d["dtype"] = v.dtype;

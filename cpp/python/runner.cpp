@@ -145,12 +145,9 @@ class Runner {
     py::list out;
     for (const auto& s : specs) {
       const char* dynamism = s.dynamism == Dynamism::kStatic ? "static" : s.dynamism == Dynamism::kBounded ? "bounded" : "unbounded";
-      py::object value = py::none();
-      if (const auto* i = std::get_if<int64_t>(&s.exported)) value = py::int_(*i);
-      if (const auto* d = std::get_if<double>(&s.exported)) value = py::float_(*d);
-      if (const auto* b = std::get_if<bool>(&s.exported)) value = py::bool_(*b);
+      // pybind11's variant caster: nothing -> None, else int, float or bool.
       out.append(py::make_tuple(dtype_name(s.dtype), py::tuple(py::cast(s.shape)), dynamism,
-                                value_kind_name(s.kind), value));
+                                value_kind_name(s.kind), py::cast(s.exported)));
     }
     return out;
   }
