@@ -444,7 +444,7 @@ Result<std::unique_ptr<Method>> Program::load_method(const std::string& shown_na
       // The runtime's words ("external_data_map is null") don't say what to do.
       auto described = describe_program(impl_->file.data(), impl_->file.size());
       for (const auto& m : described.ok() ? described->methods : std::vector<MethodDescription>{}) {
-        if (m.name != name || m.external_data.empty()) continue;
+        if (m.name != info->name || m.external_data.empty()) continue;  // both names as shown (escaped)
         error.message += "; the program keeps " + std::to_string(m.external_data.size()) +
                          " tensor(s) (e.g. '" + m.external_data.front() +
                          "') in a separate .ptd file: pass it with --data FILE.ptd (Python: Runner(path, data=...))";
