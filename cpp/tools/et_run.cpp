@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -207,18 +208,13 @@ etkit::Status check_writable(const std::string& flag, const std::string& path) {
 
 // --output-dir: made when missing (with its parents), as `mkdir -p` would.
 etkit::Status make_output_dir(const std::string& dir) {
-  std::string partial;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = dir.find('/', pos + 1);
-    partial = dir.substr(0, pos);
-    if (partial.empty() || ::mkdir(partial.c_str(), 0755) == 0 || errno == EEXIST) continue;
-    return etkit::make_error(etkit::ErrorCode::kIo, "cannot make --output-dir " + dir + ": " + std::strerror(errno));
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  std::error_code made;
+  std::filesystem::create_directories(dir, made);
+  std::error_code ignored;
+  if (std::filesystem::exists(dir, ignored) && !std::filesystem::is_directory(dir, ignored)) {
     return etkit::make_error(etkit::ErrorCode::kIo, "--output-dir " + dir + " is not a directory");
   }
+  if (made) return etkit::make_error(etkit::ErrorCode::kIo, "cannot make --output-dir " + dir + ": " + made.message());
   if (::access(dir.c_str(), W_OK) != 0) {
     return etkit::make_error(etkit::ErrorCode::kIo, "cannot write to --output-dir " + dir + ": " + std::strerror(errno));
   }
@@ -258,9 +254,7 @@ int run(const Options& o) {
     auto options = etkit::xnnpack_options();
     if (!options.ok()) return fail(options.error());
     if (!o.xnnpack_workspace.empty()) {
-      options->workspace_sharing = o.xnnpack_workspace == "global"      ? etkit::WorkspaceSharing::kGlobal
-                                   : o.xnnpack_workspace == "per-model" ? etkit::WorkspaceSharing::kPerModel
-                                                                        : etkit::WorkspaceSharing::kDisabled;
+      options->workspace_sharing = *etkit::workspace_sharing_from_name(o.xnnpack_workspace);  // checked at parse
     }
     if (!o.xnnpack_weight_cache.empty()) options->weight_cache = o.xnnpack_weight_cache == "on";
     if (auto s = etkit::set_xnnpack_options(*options); !s.ok()) return fail(s.error());
@@ -363,6 +357,9 @@ CLI::Validator at_least(const std::string& what, double lo) {
       "", "");
 }
 
+// Only that the text is a number: the bounds are the core's (BenchParams::validate).
+CLI::Validator numeric(const std::string& what) { return at_least(what, -HUGE_VAL); }
+
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"et-run: run and benchmark an ExecuTorch program (.pte) natively."};
@@ -384,25 +381,30 @@ int main(int argc, char** argv) {
   app.add_option("--xnnpack-workspace", o.xnnpack_workspace,
                  "how XNNPACK delegate calls share activation memory: disabled, per-model or global "
                  "(default: as the runtime was built)")
-      ->check(CLI::IsMember({"disabled", "per-model", "global"}));
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            if (etkit::workspace_sharing_from_name(text)) return {};
+            return "xnnpack-workspace must be disabled, per-model or global, got '" + text + "'";
+          },
+          "", ""));
   app.add_option("--xnnpack-weight-cache", o.xnnpack_weight_cache,
                  "share XNNPACK's packed weights across delegate instances: on or off (default: as built)")
       ->check(CLI::IsMember({"on", "off"}));
   auto* warmup = app.add_option("--warmup", o.bench_params.warmup, "untimed runs before timing (needs --bench)")
                      ->capture_default_str()
-                     ->check(at_least("warmup", 0));
+                     ->check(numeric("warmup"));
   auto* iterations = app.add_option("--iterations", o.bench_params.iterations,
                                     "at least this many timed runs (needs --bench)")
                          ->capture_default_str()
-                         ->check(at_least("iterations", 1));
+                         ->check(numeric("iterations"));
   auto* min_s = app.add_option("--min-seconds", o.bench_params.min_seconds,
                                "at least this long in timed runs (needs --bench)")
                     ->capture_default_str()
-                    ->check(at_least("min-seconds", 0));
+                    ->check(numeric("min-seconds"));
   auto* max_s = app.add_option("--max-seconds", o.bench_params.max_seconds,
                                "at most this long in timed runs, 0: no limit (needs --bench)")
                     ->capture_default_str()
-                    ->check(at_least("max-seconds", 0));
+                    ->check(numeric("max-seconds"));
   auto* json = app.add_option("--json", o.json,
                               "needs --bench or --profile: write the benchmark (with --bench) or the --profile rows "
                               "as JSON to PATH ('-': stdout)");

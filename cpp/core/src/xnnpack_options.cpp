@@ -24,6 +24,13 @@ const char* workspace_sharing_name(WorkspaceSharing mode) {
   return "disabled";
 }
 
+std::optional<WorkspaceSharing> workspace_sharing_from_name(const std::string& name) {
+  for (auto mode : {WorkspaceSharing::kDisabled, WorkspaceSharing::kPerModel, WorkspaceSharing::kGlobal}) {
+    if (name == workspace_sharing_name(mode)) return mode;
+  }
+  return std::nullopt;
+}
+
 Result<XnnpackOptions> xnnpack_options() {
   init_runtime();
   rt::BackendOptions<2> options;

@@ -2,6 +2,7 @@
 // API sets them (backends/xnnpack/runtime/XNNPACKBackend.h names the keys).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "etkit/result.h"
@@ -18,6 +19,8 @@ struct XnnpackOptions {
 
 /// "disabled", "per-model", "global".
 const char* workspace_sharing_name(WorkspaceSharing mode);
+/// The mode of one of those names; nullopt for any other text.
+std::optional<WorkspaceSharing> workspace_sharing_from_name(const std::string& name);
 
 /// The options in force, read from the delegate; kExecution when this build
 /// has no XNNPACK delegate.
