@@ -257,7 +257,7 @@ class _RemoveIdentityExpand:
         return PassResult(graph_module, changed)
 
 
-def _lower(programs: dict, backend: str, optimize: bool = True):
+def _lower(programs: dict, backend: str):
     from executorch.exir import EdgeCompileConfig, to_edge, to_edge_transform_and_lower
 
     config = EdgeCompileConfig(_check_ir_validity=False)
@@ -265,7 +265,7 @@ def _lower(programs: dict, backend: str, optimize: bool = True):
         if backend == "xnnpack":
             from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
-            return to_edge_transform_and_lower(programs, transform_passes=_xnnpack_passes() if optimize else [],
+            return to_edge_transform_and_lower(programs, transform_passes=_xnnpack_passes(),
                                                partitioner=[XnnpackPartitioner()], compile_config=config)
         return to_edge(programs, compile_config=config)
     except Exception as e:
@@ -520,6 +520,8 @@ def _sized_inputs(module, example: tuple, dynamic_shapes, seed: int = 0) -> list
     the example's dtype (integers within the example's own range, e.g. token ids)."""
     import torch
 
+    from .spec import InputSpec
+
     leaves = _asked_leaves(module, example, dynamic_shapes) or []
     if len(leaves) != len(example) or not any(leaf.bounds for leaf in leaves):
         return [example]
@@ -534,13 +536,13 @@ def _sized_inputs(module, example: tuple, dynamic_shapes, seed: int = 0) -> list
                 shape[b.dim] = pick(b)
             if shape == list(x.shape):
                 sized.append(x)
-            elif x.dtype == torch.bool:
-                sized.append(torch.randint(0, 2, shape, generator=gen).to(torch.bool))
-            elif x.dtype.is_floating_point or x.dtype.is_complex:
+            elif x.dtype.is_complex:  # InputSpec draws real values only
                 sized.append(torch.randn(*shape, generator=gen).to(x.dtype))
-            else:
-                lo, hi = (int(x.min()), int(x.max())) if x.numel() else (0, 0)
-                sized.append(torch.randint(lo, hi + 1, shape, generator=gen, dtype=x.dtype))
+            else:  # drawn as --input-shape draws them; integers within the example's own range
+                low = high = None
+                if not (x.dtype.is_floating_point or x.dtype == torch.bool):
+                    low, high = (int(x.min()), int(x.max())) if x.numel() else (0, 0)
+                sized.append(InputSpec(tuple(shape), str(x.dtype).removeprefix("torch."), low, high).make(gen))
         sized = tuple(sized)
         # Bounded, so finite; a program this large would not fit a device either.
         if sum(t.numel() for t in sized) > _MAX_VERIFY_ELEMENTS:
